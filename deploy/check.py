@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Readiness check for the local stack (run by `deploy/stack up`).
+
+Proves that the dependencies really accept work (no sleeping):
+  * Kafka: connects (retrying up to ERK_CHECK_TIMEOUT seconds, default 60), creates the
+    topics in TOPICS if missing, then does a produce/consume round trip on erk.healthcheck.
+  * PostgreSQL: `SELECT 1` on every database in DATABASES with asyncpg.
+
+Prints one line per dependency and exits non-zero naming the failing piece.
+
+Environment overrides:
+  ERK_KAFKA_BOOTSTRAP     Kafka bootstrap servers          (default 127.0.0.1:9092)
+  ERK_EVENTS_PARTITIONS   partitions of erk.events.v1      (default 6)
+  ERK_POSTGRES_URL        base URL without database name   (default postgresql://erk:erk@127.0.0.1:5432)
+  ERK_CHECK_TIMEOUT       seconds to keep retrying         (default 60)
+  ERK_CHECK_DEBUG=1       show aiokafka's own log messages
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import time
+import uuid
+
+BOOTSTRAP = os.environ.get("ERK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+EVENTS_PARTITIONS = int(os.environ.get("ERK_EVENTS_PARTITIONS", "6"))
+POSTGRES_URL = os.environ.get("ERK_POSTGRES_URL", "postgresql://erk:erk@127.0.0.1:5432").rstrip("/")
+TIMEOUT = float(os.environ.get("ERK_CHECK_TIMEOUT", "60"))
+
+HEALTHCHECK_TOPIC = "erk.healthcheck"
+EVENTS_TOPIC = "erk.events.v1"
+REPLICATION_FACTOR = 1  # single-node broker
+
+# ---------------------------------------------------------------------------
+# The topics of the system: name -> (partitions, topic configs).  Single place to edit.
+# ---------------------------------------------------------------------------
+TOPICS: dict[str, tuple[int, dict[str, str]]] = {
+    # the event log: kept forever
+    EVENTS_TOPIC: (
+        EVENTS_PARTITIONS,
+        {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"},
+    ),
+    # e-service commands in
+    "erk.ingress.activities.v1": (6, {}),
+    # commands rejected at ingress
+    "erk.ingress.rejected.v1": (6, {}),
+    # dead letters of event consumers: kept forever
+    "erk.events.dlq.v1": (6, {"retention.ms": "-1"}),
+    # used by this script only
+    HEALTHCHECK_TOPIC: (1, {}),
+}
+
+DATABASES = ("erk_intake", "erk_appraisal")
+
+
+class CheckFailed(Exception):
+    pass
+
+
+async def _retry(what: str, deadline: float, attempt):
+    """Run `attempt()` until it succeeds or the deadline passes."""
+    last: BaseException | None = None
+    while True:
+        try:
+            return await attempt()
+        except CheckFailed:
+            raise
+        except Exception as exc:  # noqa: BLE001 - anything means "not ready yet"
+            last = exc
+        if time.monotonic() >= deadline:
+            raise CheckFailed(f"{what}: {type(last).__name__}: {last}")
+        await asyncio.sleep(1)
+
+
+# ---------------------------------------------------------------------------- kafka
+async def _ensure_topics() -> dict[str, int]:
+    from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=10000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(name, partitions, REPLICATION_FACTOR, topic_configs=configs)
+            for name, (partitions, configs) in TOPICS.items()
+            if name not in existing
+        ]
+        if missing:
+            resp = await admin.create_topics(missing, timeout_ms=30000)
+            for err in getattr(resp, "topic_errors", getattr(resp, "topic_error_codes", [])):
+                name, code = err[0], err[1]
+                if code not in (0, 36):  # 36 = TOPIC_ALREADY_EXISTS (raced with someone)
+                    raise RuntimeError(f"creating topic {name} failed with error code {code}")
+            for t in missing:
+                print(f"kafka: created topic {t.name} ({t.num_partitions} partitions)", flush=True)
+
+        partitions: dict[str, int] = {}
+        # metadata of freshly created topics may lag: retry until every topic is visible
+        # and every partition has a leader
+        for _ in range(60):
+            described = await admin.describe_topics(list(TOPICS))
+            partitions = {
+                d["topic"]: len(d["partitions"])
+                for d in described
+                if d.get("error_code", 0) == 0
+                and d["partitions"]
+                and all(p.get("leader", -1) >= 0 for p in d["partitions"])
+            }
+            if all(name in partitions for name in TOPICS):
+                break
+            await asyncio.sleep(0.5)
+        else:
+            raise RuntimeError(f"topics without leaders / not in metadata: {sorted(set(TOPICS) - set(partitions))}")
+
+        # partition counts can only grow: grow when the wanted count is larger
+        grow = {
+            name: NewPartitions(total_count=wanted)
+            for name, (wanted, _) in TOPICS.items()
+            if partitions[name] < wanted
+        }
+        if grow:
+            await admin.create_partitions(grow, timeout_ms=30000)
+            for name, np in grow.items():
+                print(f"kafka: grew {name} to {np.total_count} partitions", flush=True)
+                partitions[name] = np.total_count
+        for name, (wanted, _) in TOPICS.items():
+            if partitions[name] > wanted:
+                print(
+                    f"kafka: warning: {name} has {partitions[name]} partitions (> {wanted} wanted;"
+                    " partitions cannot be removed, recreate the topic if that matters)",
+                    flush=True,
+                )
+        return partitions
+    finally:
+        await admin.close()
+
+
+async def _round_trip() -> None:
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+    tp = TopicPartition(HEALTHCHECK_TOPIC, 0)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=BOOTSTRAP, group_id=None, enable_auto_commit=False
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all")
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        await consumer.seek_to_end(tp)
+        start = await consumer.position(tp)
+        await producer.start()
+        try:
+            value = f"healthcheck-{uuid.uuid4()}".encode()
+            meta = await producer.send_and_wait(HEALTHCHECK_TOPIC, value, partition=0)
+        finally:
+            await producer.stop()
+        if meta.offset < start:
+            raise RuntimeError(f"produced at offset {meta.offset} < end offset {start}")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(tp, timeout_ms=1000)
+            for msg in batch.get(tp, []):
+                if msg.value == value:
+                    return
+        raise RuntimeError("produced a message but could not consume it back within 20 s")
+    finally:
+        await consumer.stop()
+
+
+async def check_kafka(deadline: float) -> str:
+    try:
+        import aiokafka  # noqa: F401
+    except ImportError as exc:
+        raise CheckFailed(f"kafka: python package aiokafka is missing ({exc})") from exc
+    partitions = await _retry(
+        f"kafka: not reachable / topics not ready at {BOOTSTRAP}", deadline, _ensure_topics
+    )
+    await _retry(
+        f"kafka: produce/consume round trip on {HEALTHCHECK_TOPIC} failed at {BOOTSTRAP}",
+        max(deadline, time.monotonic() + 30),
+        _round_trip,
+    )
+    return (
+        f"kafka: ok ({BOOTSTRAP}, topic {EVENTS_TOPIC} with {partitions[EVENTS_TOPIC]} partitions,"
+        f" {len(TOPICS)} topics, round trip on {HEALTHCHECK_TOPIC})"
+    )
+
+
+# ------------------------------------------------------------------------- postgres
+async def check_postgres(deadline: float) -> str:
+    try:
+        import asyncpg
+    except ImportError as exc:
+        raise CheckFailed(f"postgres: python package asyncpg is missing ({exc})") from exc
+
+    async def select_one(db: str) -> None:
+        conn = await asyncpg.connect(f"{POSTGRES_URL}/{db}", timeout=5)
+        try:
+            if await conn.fetchval("SELECT 1") != 1:
+                raise RuntimeError("SELECT 1 did not return 1")
+        finally:
+            await conn.close()
+
+    for db in DATABASES:
+        await _retry(f"postgres: SELECT 1 on database {db} failed", deadline, lambda db=db: select_one(db))
+    where = POSTGRES_URL.split("@")[-1]
+    return f"postgres: ok ({where}, databases {', '.join(DATABASES)})"
+
+
+async def main() -> int:
+    # aiokafka logs transient errors (e.g. NotLeaderForPartition right after topic creation)
+    # that it retries itself; failures that matter are reported by this script.
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    if not os.environ.get("ERK_CHECK_DEBUG"):
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    deadline = time.monotonic() + TIMEOUT
+    failures = 0
+    for check in (check_postgres, check_kafka):
+        try:
+            print(await check(deadline), flush=True)
+        except CheckFailed as exc:
+            print(f"{exc}", file=sys.stderr, flush=True)
+            failures += 1
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,128 @@
+"""The PostgreSQL event store: append-only, one global gap-free order, hash-chained.
+
+Appends are serialised with a transaction-scoped advisory lock taken when a unit of work
+begins. Positions are therefore assigned and committed strictly in order, so a reader
+that tails ``position > last_seen`` can never skip an event that commits late (the
+out-of-order sequence trap). The lock also gives every check a consistent view.
+"""
+
+import hashlib
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.intake.adapters.tables import events
+from shared.codec import canonical_bytes
+from shared.envelope import EventEnvelope
+
+APPEND_LOCK = 0x45524B  # "ERK": the advisory lock key that serialises appends
+GENESIS_HASH = bytes(32)
+NOTIFY_CHANNEL = "erk_events"
+
+
+class ConcurrencyConflict(Exception):
+    """Another writer already wrote this stream version; decide again on fresh state."""
+
+
+async def lock_for_append(conn: AsyncConnection) -> None:
+    """Serialise writers until this transaction ends (commit or rollback)."""
+    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
+
+
+def chain_hash(prev_hash: bytes, envelope: EventEnvelope) -> bytes:
+    """Tamper-evident link: sha256(previous hash || canonical form of this event)."""
+    return hashlib.sha256(prev_hash + canonical_bytes(envelope)).digest()
+
+
+async def append(conn: AsyncConnection, batch: Sequence[EventEnvelope]) -> list[EventEnvelope]:
+    """Append events (stream versions already set by the caller) after the current head.
+
+    Must run inside a transaction that called :func:`lock_for_append`. Returns the stored
+    envelopes with their positions and recorded-at time.
+    """
+    if not batch:
+        return []
+    head = (
+        await conn.execute(select(events.c.position, events.c.hash).order_by(
+            events.c.position.desc()).limit(1))
+    ).first()
+    position, prev_hash = (head.position, head.hash) if head else (0, GENESIS_HASH)
+    recorded_at = datetime.now(UTC)
+    stored, rows = [], []
+    for envelope in batch:
+        position += 1
+        event = envelope.model_copy(update={
+            "position": position,
+            "recorded_at": recorded_at,
+            # stored as timestamptz, read back in UTC: hash the form that reads back
+            "occurred_at": envelope.occurred_at.astimezone(UTC),
+        })
+        digest = chain_hash(prev_hash, event)
+        rows.append(_row(event, prev_hash, digest))
+        stored.append(event)
+        prev_hash = digest
+    try:
+        await conn.execute(events.insert(), rows)
+    except IntegrityError as exc:
+        raise ConcurrencyConflict(str(exc.orig)) from exc
+    await conn.execute(text("SELECT pg_notify(:channel, :head)"),
+                       {"channel": NOTIFY_CHANNEL, "head": str(position)})
+    return stored
+
+
+async def read_after(
+    conn: AsyncConnection, position: int, limit: int
+) -> list[EventEnvelope]:
+    """Up to ``limit`` events after ``position``, in order."""
+    result = await conn.execute(
+        select(events).where(events.c.position > position).order_by(events.c.position).limit(limit)
+    )
+    return [to_envelope(row._mapping) for row in result]
+
+
+async def stream_all(
+    conn: AsyncConnection, after: int = 0, page: int = 5000
+) -> AsyncIterator[tuple[EventEnvelope, bytes, bytes]]:
+    """Every stored event with its stored (prev_hash, hash), page by page, in order."""
+    while True:
+        result = await conn.execute(
+            select(events).where(events.c.position > after).order_by(events.c.position).limit(page)
+        )
+        rows = result.all()
+        for row in rows:
+            yield to_envelope(row._mapping), row.prev_hash, row.hash
+        if len(rows) < page:
+            return
+        after = rows[-1].position
+
+
+def to_envelope(row: Any) -> EventEnvelope:
+    return EventEnvelope(
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        schema_version=row["schema_version"],
+        stream_id=row["stream_id"],
+        stream_version=row["stream_version"],
+        position=row["position"],
+        subject_nip=row["subject_nip"],
+        occurred_at=row["occurred_at"],
+        recorded_at=row["recorded_at"],
+        actor=row["actor"],
+        source=row["source"],
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        payload=row["payload"],
+    )
+
+
+def _row(event: EventEnvelope, prev_hash: bytes, digest: bytes) -> dict[str, Any]:
+    return {
+        **event.model_dump(mode="python"),
+        "payload": event.model_dump(mode="json")["payload"],
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }

@@ -1,0 +1,147 @@
+"""The relay: tails the event store and publishes committed events to Kafka, in order.
+
+It never dual-writes: an event reaches Kafka only after its transaction committed. The
+position of the last event Kafka acknowledged is checkpointed; after a crash between
+publishing and checkpointing some events go out again, and consumers drop them by
+global position. One relay runs per store, elected with a session advisory lock.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.intake.adapters import event_store
+from services.intake.adapters.tables import relay_checkpoint
+from shared.codec import encode
+from shared.envelope import EventEnvelope
+from shared.topics import BROADCAST_KEY
+
+log = logging.getLogger(__name__)
+
+RELAY_LEADER_LOCK = 0x45524B01
+CHECKPOINT = "kafka"
+
+
+def make_producer(bootstrap: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=2,
+        max_batch_size=512 * 1024,
+        request_timeout_ms=15000,
+    )
+
+
+class Relay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        dsn: str,
+        producer_factory: Callable[[], AIOKafkaProducer],
+        topic: str,
+        batch_size: int = 2000,
+        idle_poll_s: float = 1.0,
+    ) -> None:
+        self._engine = engine
+        self._dsn = dsn
+        self._producer_factory = producer_factory
+        self._topic = topic
+        self._batch_size = batch_size
+        self._idle_poll_s = idle_poll_s
+        self._wakeup = asyncio.Event()
+        self.published_position = 0
+
+    async def run(self) -> None:
+        """Publish forever (until cancelled). Holds leadership while it runs."""
+        listener = await asyncpg.connect(self._dsn)
+        try:
+            await listener.execute("SELECT pg_advisory_lock($1)", RELAY_LEADER_LOCK)
+            await listener.add_listener(event_store.NOTIFY_CHANNEL, self._on_notify)
+            await self._publish_forever()
+        finally:
+            await listener.close()
+
+    def _on_notify(self, *_: object) -> None:
+        self._wakeup.set()
+
+    async def _publish_forever(self) -> None:
+        producer: AIOKafkaProducer | None = None
+        self.published_position = await self._load_checkpoint()
+        while True:
+            self._wakeup.clear()
+            batch = await self._next_batch()
+            if not batch:
+                await self._wait_for_work()
+                continue
+            try:
+                if producer is None:
+                    producer = self._producer_factory()
+                    await producer.start()
+                await self._publish(producer, batch)
+            except KafkaError as exc:
+                # An idempotent producer can stay wedged (e.g. OutOfOrderSequenceNumber)
+                # after a broker blip: drop it and resume from the confirmed checkpoint.
+                log.warning("relay: Kafka error %s; recreating the producer", type(exc).__name__)
+                await _close_quietly(producer)
+                producer = None
+                await asyncio.sleep(1.0)
+                continue
+            except BaseException:
+                await _close_quietly(producer)
+                raise
+            await self._save_checkpoint(batch[-1].position or 0)
+
+    async def _wait_for_work(self) -> None:
+        try:
+            await asyncio.wait_for(self._wakeup.wait(), self._idle_poll_s)
+        except TimeoutError:
+            pass
+
+    async def _next_batch(self) -> list[EventEnvelope]:
+        async with self._engine.connect() as conn:
+            return await event_store.read_after(conn, self.published_position, self._batch_size)
+
+    async def _publish(self, producer: AIOKafkaProducer, batch: Sequence[EventEnvelope]) -> None:
+        partitions = sorted(await producer.partitions_for(self._topic))
+        futures = []
+        for envelope in batch:
+            value, key = encode(envelope), envelope.subject_nip.encode()
+            if envelope.subject_nip == BROADCAST_KEY:
+                for partition in partitions:
+                    futures.append(await producer.send(self._topic, value, key=key,
+                                                       partition=partition))
+            else:
+                futures.append(await producer.send(self._topic, value, key=key))
+        await asyncio.gather(*futures)
+
+    async def _load_checkpoint(self) -> int:
+        async with self._engine.connect() as conn:
+            value = await conn.scalar(
+                select(relay_checkpoint.c.position).where(relay_checkpoint.c.name == CHECKPOINT)
+            )
+        return int(value or 0)
+
+    async def _save_checkpoint(self, position: int) -> None:
+        statement = insert(relay_checkpoint).values(name=CHECKPOINT, position=position)
+        statement = statement.on_conflict_do_update(
+            index_elements=["name"], set_={"position": position}
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(statement)
+        self.published_position = position
+
+
+async def _close_quietly(producer: AIOKafkaProducer | None) -> None:
+    if producer is not None:
+        try:
+            await producer.stop()
+        except Exception:  # noqa: BLE001 - already recovering from an error
+            log.debug("relay: producer stop failed", exc_info=True)

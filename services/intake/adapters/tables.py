@@ -1,0 +1,109 @@
+"""Intake tables: the append-only event store and the write model the checks read.
+
+The schema itself is created by the Alembic migrations next to this file.
+"""
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    Table,
+    Text,
+    BigInteger,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+metadata = MetaData()
+
+events = Table(
+    "events",
+    metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+    Column("stream_id", Text, nullable=False),
+    Column("stream_version", Integer, nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("schema_version", SmallInteger, nullable=False),
+    Column("subject_nip", Text, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("correlation_id", UUID(as_uuid=True), nullable=False),
+    Column("causation_id", UUID(as_uuid=True)),
+    Column("payload", JSONB, nullable=False),
+    Column("prev_hash", LargeBinary, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+
+relay_checkpoint = Table(
+    "relay_checkpoint",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+employees = Table(
+    "employees",
+    metadata,
+    Column("nip", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("unit", Text, nullable=False),
+    Column("position", Text, nullable=False),
+    Column("structural", Boolean, nullable=False),
+    Column("employment_type", Text, nullable=False),
+    Column("job_class", SmallInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+reporting_lines = Table(
+    "reporting_lines",
+    metadata,
+    Column("nip", Text, primary_key=True),
+    Column("effective_from", Date, primary_key=True),
+    Column("superior_nip", Text),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("activity_id", UUID(as_uuid=True), primary_key=True),
+    Column("nip", Text, nullable=False),
+    Column("work_date", Date, nullable=False),
+    Column("minutes", Integer, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("external_ref", Text),
+    Column("status", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+)
+
+periods = Table(
+    "periods",
+    metadata,
+    Column("period", Text, primary_key=True),
+    Column("closed_at", DateTime(timezone=True), nullable=False),
+)
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("version", Text, primary_key=True),
+    Column("effective_from", Text, nullable=False),
+    Column("document", JSONB, nullable=False),
+    Column("stream_version", Integer, nullable=False),
+)
+
+behaviour_reviews = Table(
+    "behaviour_reviews",
+    metadata,
+    Column("period", Text, primary_key=True),
+    Column("rater_nip", Text, primary_key=True),
+    Column("ratee_nip", Text, primary_key=True),
+    Column("version", Integer, nullable=False),
+)

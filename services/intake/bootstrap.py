@@ -1,0 +1,135 @@
+"""Wires intake together: settings -> engine, relay, handlers, HTTP app. Nothing runs at import."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import FastAPI
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.intake.adapters import tables
+from services.intake.adapters.relay import Relay, make_producer
+from services.intake.adapters.unit_of_work import Context, UnitOfWork
+from services.intake.domain.errors import Rejected
+from services.intake.entrypoints.http import add_health, build_router
+from services.intake.service_layer.handlers import handle
+from services.intake.settings import IntakeSettings
+from shared import topics
+from shared.auth import Principal
+from shared.db import make_engine
+from shared.http import bearer_principal, install_error_handlers
+from shared.policy import load_policy
+from shared.settings import AuthSettings, KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+def asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Intake:
+    """The running write side: executes commands and relays committed events."""
+
+    def __init__(self, settings: IntakeSettings, kafka: KafkaSettings) -> None:
+        self.settings = settings
+        self.kafka = kafka
+        self.engine: AsyncEngine = make_engine(settings.database_url)
+        self.relay = Relay(
+            self.engine, asyncpg_dsn(settings.database_url),
+            lambda: make_producer(kafka.bootstrap), topics.EVENTS,
+            settings.relay_batch_size, settings.relay_idle_poll_s,
+        )
+        self._zone = ZoneInfo(settings.timezone)
+
+    def today(self) -> date:
+        return datetime.now(self._zone).date()
+
+    async def execute(self, principal: Principal, commands: list[Any]) -> list[
+        dict[str, Any] | Rejected
+    ]:
+        """Run commands in one serialised transaction; a rejected one records nothing."""
+        results: list[dict[str, Any] | Rejected] = []
+        today = self.today()
+        async with UnitOfWork(self.engine, Context(principal)) as uow:
+            for command in commands:
+                try:
+                    results.append(await handle(uow, command, today))
+                except Rejected as rejected:
+                    results.append(rejected)
+        return results
+
+    async def ensure_policy(self) -> None:
+        """Publish the configured policy file when the store has no policy yet."""
+        if self.settings.policy_file is None:
+            return
+        async with self.engine.connect() as conn:
+            if await conn.scalar(select(func.count()).select_from(tables.policies)):
+                return
+        policy = load_policy(self.settings.policy_file)
+        (result,) = await self.execute(Principal("system", "admin"), [policy])
+        log.info("published policy %s: %s", policy.version, result)
+
+    async def health(self) -> dict[str, Any]:
+        report: dict[str, Any] = {"status": "ok"}
+        try:
+            async with self.engine.connect() as conn:
+                head = await conn.scalar(text("SELECT coalesce(max(position), 0) FROM events"))
+            report["postgres"] = {"status": "ok", "store_head": head,
+                                  "relay_published": self.relay.published_position}
+        except Exception as exc:  # noqa: BLE001 - health reports, never raises
+            report["postgres"] = {"status": "down", "error": type(exc).__name__}
+        report["kafka"] = await kafka_health(self.kafka.bootstrap)
+        if any(v.get("status") != "ok" for k, v in report.items() if k != "status"):
+            report["status"] = "degraded"
+        return report
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def kafka_health(bootstrap: str) -> dict[str, Any]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    try:
+        await asyncio.wait_for(admin.start(), 5)
+        topics_found = await asyncio.wait_for(admin.list_topics(), 5)
+        return {"status": "ok", "events_topic": topics.EVENTS in topics_found}
+    except Exception as exc:  # noqa: BLE001 - health reports, never raises
+        return {"status": "down", "error": type(exc).__name__}
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.close()
+
+
+def build_app(settings: IntakeSettings | None = None, run_relay: bool = True) -> FastAPI:
+    settings = settings or IntakeSettings()
+    intake = Intake(settings, KafkaSettings())
+    auth = AuthSettings()  # type: ignore[call-arg]  # secret comes from the environment
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await intake.ensure_policy()
+        relay_task = asyncio.create_task(intake.relay.run()) if run_relay else None
+        try:
+            yield
+        finally:
+            if relay_task is not None:
+                relay_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay_task
+            await intake.close()
+
+    app = FastAPI(title="e-RK intake", version="1", lifespan=lifespan,
+                  description="Write side: commands in, events out.")
+    app.state.intake = intake
+    install_error_handlers(app)
+    app.include_router(build_router(intake.execute, bearer_principal(auth), settings.max_batch))
+    add_health(app, intake.health)
+    return app

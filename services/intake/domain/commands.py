@@ -1,0 +1,77 @@
+"""Commands intake accepts: imperative, validated for shape here, for rules in ``rules``."""
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from shared.events import Decision, EmploymentType, Nip, Period
+
+# PostgreSQL text cannot hold NUL, and no human text needs control characters.
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$")]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RegisterEmployee(Command):
+    """Add an employee to the roster (or correct their details)."""
+
+    nip: Nip = Field(description="18-digit NIP; dates and gender digit are checked.")
+    name: Annotated[Text, Field(min_length=1, max_length=200)] = Field(description="Full name.")
+    unit: Annotated[Text, Field(min_length=1, max_length=100)] = Field(description="Unit code.")
+    position: Annotated[Text, Field(min_length=1, max_length=200)] = Field(description="Job title.")
+    structural: bool = Field(False, description="Holds a structural (leadership) position.")
+    employment_type: EmploymentType = Field("PNS", description="PNS, PPPK or CPNS.")
+    job_class: int = Field(1, ge=1, le=17, description="Kelas jabatan 1..17.")
+
+
+class ChangeReportingLine(Command):
+    """From ``effective_from`` on, ``nip`` reports to ``superior_nip`` (or to nobody)."""
+
+    nip: Nip = Field(description="The subordinate.")
+    superior_nip: Nip | None = Field(description="The new direct superior; null for none.")
+    effective_from: date = Field(description="First day the line holds.")
+
+
+class ReportActivity(Command):
+    """Report one work activity of one employee."""
+
+    activity_id: UUID = Field(description="Client-chosen id: a retry with it is answered the same.")
+    nip: Nip = Field(description="Employee who did the work.")
+    work_date: date = Field(description="Day the work was done.")
+    minutes: int = Field(ge=1, le=1440, description="Effective minutes spent.")
+    description: Annotated[Text, Field(min_length=1, max_length=500)] = Field(
+        description="What was done."
+    )
+    output: Annotated[Text, Field(max_length=200)] | None = Field(None, description="Output.")
+    external_ref: Annotated[Text, Field(min_length=1, max_length=100)] | None = Field(
+        None, description="e-service transaction id; (source, external_ref) is idempotent too."
+    )
+
+
+class DecideActivity(Command):
+    """The direct superior approves, rejects or asks to revise an activity."""
+
+    activity_id: UUID = Field(description="The activity decided on.")
+    decision: Decision = Field(description="approved, rejected or revision_requested.")
+    note: Annotated[Text, Field(max_length=500)] | None = Field(None, description="Reason.")
+
+
+class SubmitBehaviourReview(Command):
+    """Rate a colleague's work behaviour for a month (360°). The relation is derived."""
+
+    period: Period = Field(description="Month rated, YYYY-MM.")
+    ratee_nip: Nip = Field(description="Colleague rated.")
+    scores: dict[Annotated[str, Field(max_length=50)], Annotated[int, Field(ge=0, le=100)]] = (
+        Field(description="Indicator -> score 0..100, for the policy's indicator set.")
+    )
+    comment: Annotated[Text, Field(max_length=1000)] | None = Field(None, description="Comment.")
+
+
+class ClosePeriod(Command):
+    """Lock a month: nothing in it may change afterwards."""
+
+    period: Period = Field(description="Month to close, YYYY-MM.")

@@ -1,0 +1,221 @@
+"""The rules every command must pass, as pure functions over facts the service layer loads.
+
+Each function returns the event to record or raises :class:`Rejected`; none does I/O.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from services.intake.domain import commands as c
+from services.intake.domain.errors import Rejected, conflict, forbidden, not_found
+from services.intake.domain.nip import InvalidNip, parse_nip
+from shared.auth import Principal
+from shared.events import (
+    ActivityReported,
+    BehaviourReview,
+    EmployeeRegistered,
+    PeriodClosed,
+    Relation,
+    ReportingLineChanged,
+    ReviewSubmitted,
+    ValidationReview,
+)
+from shared.policy import Policy
+
+
+@dataclass(frozen=True)
+class EmployeeFacts:
+    nip: str
+    unit: str
+    structural: bool
+
+
+@dataclass(frozen=True)
+class ActivityFacts:
+    activity_id: str
+    nip: str
+    work_date: date
+    source: str
+
+
+def period_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def require_role(principal: Principal, *roles: str) -> None:
+    if principal.role not in roles:
+        raise forbidden("role_not_allowed", f"role {principal.role!r} may not do this")
+
+
+def register_employee(cmd: c.RegisterEmployee, principal: Principal, today: date) -> (
+    EmployeeRegistered
+):
+    require_role(principal, "admin")
+    try:
+        parse_nip(cmd.nip, today=today)
+    except InvalidNip as exc:
+        raise Rejected("invalid_nip", f"nip: {exc}", "nip") from exc
+    return EmployeeRegistered(**cmd.model_dump())
+
+
+def change_reporting_line(
+    cmd: c.ChangeReportingLine,
+    principal: Principal,
+    employee: EmployeeFacts | None,
+    superior: EmployeeFacts | None,
+    superior_chain: list[str],
+) -> ReportingLineChanged:
+    """``superior_chain``: the new superior's own superiors upwards, on the effective date."""
+    require_role(principal, "admin")
+    if employee is None:
+        raise not_found("unknown_employee", f"no employee with NIP {cmd.nip}", "nip")
+    if cmd.superior_nip is not None:
+        if superior is None:
+            raise not_found("unknown_superior", "superior_nip: no such employee", "superior_nip")
+        if cmd.superior_nip == cmd.nip or cmd.nip in superior_chain:
+            raise Rejected("reporting_cycle", "superior_nip: this line would make a cycle",
+                           "superior_nip")
+    return ReportingLineChanged(**cmd.model_dump())
+
+
+def report_activity(
+    cmd: c.ReportActivity,
+    principal: Principal,
+    employee: EmployeeFacts | None,
+    minutes_that_day: int,
+    period_closed: bool,
+    policy: Policy,
+    today: date,
+) -> ActivityReported:
+    require_role(principal, "employee", "superior", "eservice")
+    if principal.is_person and cmd.nip != principal.subject:
+        raise forbidden("not_own_activity", "employees report only their own activities")
+    if employee is None:
+        raise not_found("unknown_employee", f"nip: no employee with NIP {cmd.nip}", "nip")
+    _check_minutes(cmd.minutes, minutes_that_day, policy)
+    _check_work_date(cmd.work_date, period_closed, policy, today)
+    return ActivityReported(**cmd.model_dump(), source=principal.source)
+
+
+def _check_minutes(minutes: int, minutes_that_day: int, policy: Policy) -> None:
+    low, high = policy.min_minutes_per_activity, policy.max_minutes_per_activity
+    if not low <= minutes <= high:
+        raise Rejected("minutes_out_of_bounds", f"minutes must be {low}..{high}", "minutes")
+    if minutes_that_day + minutes > policy.max_minutes_per_day:
+        raise Rejected(
+            "day_total_implausible",
+            f"minutes: the day would total {minutes_that_day + minutes} minutes, "
+            f"more than the plausible {policy.max_minutes_per_day}",
+            "minutes",
+        )
+
+
+def _check_work_date(day: date, period_closed: bool, policy: Policy, today: date) -> None:
+    if day > today:
+        raise Rejected("work_date_in_future", "work_date is in the future", "work_date")
+    if day < today - timedelta(days=policy.backdating_days):
+        raise Rejected(
+            "outside_backdating_window",
+            f"work_date is more than {policy.backdating_days} days ago",
+            "work_date",
+        )
+    if period_closed:
+        raise conflict("period_closed", f"period {period_of(day)} is closed", "work_date")
+
+
+def decide_activity(
+    cmd: c.DecideActivity,
+    principal: Principal,
+    activity: ActivityFacts | None,
+    superior_on_work_date: str | None,
+    period_closed: bool,
+) -> ReviewSubmitted:
+    require_role(principal, "employee", "superior")
+    if activity is None:
+        raise not_found("unknown_activity", "activity_id: no such activity", "activity_id")
+    if activity.nip == principal.subject:
+        raise forbidden("self_review", "nobody validates their own activity")
+    if superior_on_work_date != principal.subject:
+        raise forbidden(
+            "not_direct_superior",
+            "only the owner's direct superior on the work date may validate this activity",
+        )
+    if period_closed:
+        raise conflict("period_closed", f"period {period_of(activity.work_date)} is closed")
+    review = ValidationReview(
+        activity_id=cmd.activity_id,
+        owner_nip=activity.nip,
+        reviewer_nip=principal.subject,
+        decision=cmd.decision,
+        note=cmd.note,
+    )
+    return ReviewSubmitted(review=review)
+
+
+def relation_of(
+    rater: str, ratee: str, rater_superior: str | None, ratee_superior: str | None
+) -> Relation | None:
+    """The rater's relation to the ratee, from the reporting lines; None if unrelated."""
+    if ratee_superior == rater:
+        return "superior"
+    if rater_superior == ratee:
+        return "subordinate"
+    if ratee_superior is not None and rater_superior == ratee_superior:
+        return "peer"
+    return None
+
+
+def submit_behaviour_review(
+    cmd: c.SubmitBehaviourReview,
+    principal: Principal,
+    ratee: EmployeeFacts | None,
+    relation: Relation | None,
+    period_closed: bool,
+    policy: Policy,
+) -> ReviewSubmitted:
+    require_role(principal, "employee", "superior")
+    if ratee is None:
+        raise not_found("unknown_employee", "ratee_nip: no such employee", "ratee_nip")
+    if ratee.nip == principal.subject:
+        raise Rejected("self_review", "ratee_nip: nobody rates themselves", "ratee_nip")
+    if relation is None:
+        raise forbidden(
+            "not_related",
+            "only the direct superior, peers (same superior) and direct subordinates may rate",
+        )
+    if period_closed:
+        raise conflict("period_closed", f"period {cmd.period} is closed", "period")
+    _check_indicators(cmd.scores, policy, ratee.structural)
+    review = BehaviourReview(
+        period=cmd.period,
+        rater_nip=principal.subject,
+        ratee_nip=ratee.nip,
+        relation=relation,
+        scores=dict(sorted(cmd.scores.items())),
+        comment=cmd.comment,
+    )
+    return ReviewSubmitted(review=review)
+
+
+def _check_indicators(scores: dict[str, int], policy: Policy, structural: bool) -> None:
+    expected = {indicator.name for indicator in policy.indicators_for(structural)}
+    unknown = sorted(set(scores) - expected)
+    if unknown:
+        raise Rejected("unknown_indicator",
+                       f"scores.{unknown[0]}: not an indicator for this employee "
+                       f"(policy {policy.version})", f"scores.{unknown[0]}")
+    missing = sorted(expected - set(scores))
+    if missing:
+        raise Rejected("missing_indicator", f"scores.{missing[0]}: score required",
+                       f"scores.{missing[0]}")
+
+
+def close_period(
+    cmd: c.ClosePeriod, principal: Principal, already_closed: bool, today: date
+) -> PeriodClosed:
+    require_role(principal, "admin")
+    if already_closed:
+        raise conflict("period_closed", f"period {cmd.period} is already closed", "period")
+    if cmd.period >= period_of(today):
+        raise Rejected("period_not_ended", f"period {cmd.period} has not ended yet", "period")
+    return PeriodClosed(period=cmd.period)

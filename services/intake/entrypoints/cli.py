@@ -1,0 +1,49 @@
+"""``erk-intake``: migrate the database, serve the API, mint local tokens."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from services.intake.settings import IntakeSettings
+from shared.auth import ROLES, Principal, issue_token
+from shared.db import migrate as run_migrations
+from shared.settings import AuthSettings
+
+app = typer.Typer(help="e-RK intake (write side).", no_args_is_help=True)
+MIGRATIONS = Path(__file__).resolve().parent.parent / "adapters" / "migrations"
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the event store and write model."""
+    run_migrations(IntakeSettings().database_url, MIGRATIONS)
+    typer.echo("intake database is up to date")
+
+
+@app.command()
+def serve(relay: bool = typer.Option(True, help="Also run the store-to-Kafka relay.")) -> None:
+    """Serve the HTTP API (and the relay)."""
+    from services.intake.bootstrap import build_app
+
+    settings = IntakeSettings()
+    uvicorn.run(build_app(settings, run_relay=relay), host=settings.http_host,
+                port=settings.http_port, log_level="info", access_log=False)
+
+
+@app.command()
+def token(
+    subject: str = typer.Argument(help="NIP, e-service id or login."),
+    role: str = typer.Option("employee", help=f"One of: {', '.join(ROLES)}."),
+    hours: float = typer.Option(12, help="Validity."),
+) -> None:
+    """Mint a bearer token for local use (needs ERK_JWT_SECRET)."""
+    if role not in ROLES:
+        raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}")
+    principal = Principal(subject=subject, role=role)  # type: ignore[arg-type]
+    typer.echo(issue_token(AuthSettings(), principal, timedelta(hours=hours)))  # type: ignore[call-arg]
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,70 @@
+"""The one JSON encoding of events, and decoding with upcasting of older schema versions."""
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from shared.envelope import EventEnvelope
+from shared.events import EVENT_TYPES, Event
+
+
+class UndecodableEvent(ValueError):
+    """Bytes or payload that cannot become a known event. ``code`` says why, for dead letters."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+"""(event type, version) -> function turning that version's payload into the next version's."""
+
+
+def encode(envelope: EventEnvelope) -> bytes:
+    """Serialise an envelope to its wire and storage form (UTF-8 JSON)."""
+    return envelope.model_dump_json().encode()
+
+
+def canonical_bytes(envelope: EventEnvelope) -> bytes:
+    """Deterministic bytes of an envelope (sorted keys), the input of the tamper-evident hash."""
+    return orjson.dumps(envelope.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+
+
+def decode_envelope(data: bytes) -> EventEnvelope:
+    """Parse wire bytes into an envelope, or raise UndecodableEvent('undecodable', ...)."""
+    try:
+        return EventEnvelope.model_validate_json(data)
+    except ValidationError as exc:
+        raise UndecodableEvent("undecodable", f"not an event envelope: {_first_error(exc)}") from exc
+
+
+def decode_payload(envelope: EventEnvelope) -> Event:
+    """The typed payload of an envelope, upcast to the current schema version."""
+    cls = EVENT_TYPES.get(envelope.event_type)
+    if cls is None:
+        raise UndecodableEvent("unknown_type", f"unknown event type {envelope.event_type!r}")
+    version, payload = envelope.schema_version, envelope.payload
+    if version > cls.schema_version:
+        raise UndecodableEvent(
+            "unknown_version",
+            f"{envelope.event_type} v{version} is newer than this code (v{cls.schema_version})",
+        )
+    while version < cls.schema_version:
+        upcast = UPCASTERS.get((envelope.event_type, version))
+        if upcast is None:
+            raise UndecodableEvent("unknown_version", f"no upcaster for v{version}")
+        payload, version = upcast(payload), version + 1
+    try:
+        return cls.model_validate(payload)
+    except ValidationError as exc:
+        raise UndecodableEvent("contract_violation", _first_error(exc)) from exc
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "<root>"
+    return f"{where}: {err['msg']}"

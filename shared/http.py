@@ -1,0 +1,78 @@
+"""HTTP pieces both services share: error bodies, bearer authentication, health shape."""
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from shared.auth import AuthError, Principal, Role, verify_token
+from shared.settings import AuthSettings
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable code.")
+    message: str = Field(description="What is wrong, naming the field.")
+    field: str | None = Field(None, description="The offending field, when there is one.")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, field=field))
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in [(400, "Malformed request"), (401, "Missing or invalid credentials"),
+                         (403, "Not allowed for this principal"), (404, "Unknown entity"),
+                         (409, "Conflicts with current state"), (422, "Breaks a rule")]
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        field = ".".join(loc) or None
+        return error_response(422, "invalid_request", f"{field or 'body'}: {err.get('msg')}",
+                              field)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        if isinstance(exc.detail, dict):
+            return error_response(exc.status_code, **exc.detail, headers=exc.headers)
+        return error_response(exc.status_code, "http_error", str(exc.detail),
+                              headers=exc.headers)
+
+
+def bearer_principal(settings: AuthSettings) -> Callable[[Request], Principal]:
+    """A FastAPI dependency that turns the Authorization header into a Principal (or 401)."""
+
+    def principal(request: Request) -> Principal:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise HTTPException(401, {"code": "unauthenticated",
+                                      "message": "send 'Authorization: Bearer <token>'"},
+                                headers={"WWW-Authenticate": "Bearer"})
+        try:
+            return verify_token(settings, token.strip())
+        except AuthError as exc:
+            raise HTTPException(401, {"code": "invalid_token", "message": str(exc)},
+                                headers={"WWW-Authenticate": "Bearer"}) from exc
+
+    return principal
+
+
+def require_roles(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        raise HTTPException(403, {"code": "role_not_allowed",
+                                  "message": f"role {principal.role!r} may not do this"})

@@ -1,0 +1,127 @@
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from shared.policy import Policy, PolicyError, default_policy_path, load_policy
+
+pytestmark = pytest.mark.unit
+
+BERAKHLAK = default_policy_path().parent / "erk-berakhlak-2026.1.yaml"
+
+
+def make(**changes: Any) -> Policy:
+    return Policy.model_validate({"version": "t", "effective_from": "2026-01", **changes})
+
+
+def test_default_file_loads_and_matches_the_code_defaults() -> None:
+    policy = load_policy(default_policy_path())
+    assert policy.version == "erk-default-2026.1"
+    assert policy == make(version="erk-default-2026.1")
+    assert [i.name for i in policy.indicators_for(structural=False)] == [
+        "integritas",
+        "pelayanan",
+        "komitmen",
+        "disiplin",
+        "kerja_sama",
+    ]
+    assert len(policy.indicators_for(structural=True)) == 6
+
+
+def test_berakhlak_file_loads_with_seven_values() -> None:
+    policy = load_policy(BERAKHLAK)
+    assert policy.version == "erk-berakhlak-2026.1"
+    names = [i.name for i in policy.indicators_for(structural=False)]
+    assert names == [
+        "berorientasi_pelayanan",
+        "akuntabel",
+        "kompeten",
+        "harmonis",
+        "loyal",
+        "adaptif",
+        "kolaboratif",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("score", "category"),
+    [
+        (100, "Sangat Baik"),
+        (91, "Sangat Baik"),
+        (90.9, "Baik"),
+        (76, "Baik"),
+        (75.9, "Cukup"),
+        (61, "Cukup"),
+        (60.9, "Kurang"),
+        (51, "Kurang"),
+        (50.9, "Buruk"),
+        (0, "Buruk"),
+    ],
+)
+def test_category_bands_at_their_boundaries(score: float, category: str) -> None:
+    assert make().category_for(score) == category
+
+
+def test_close_date_is_close_day_of_the_next_month() -> None:
+    assert make().close_date("2026-01") == date(2026, 2, 10)
+    assert make().close_date("2026-12") == date(2027, 1, 10)
+    assert make(close_day=28).close_date("2026-01") == date(2026, 2, 28)
+    with pytest.raises(ValueError, match="not YYYY-MM"):
+        make().close_date("2026-1")
+
+
+def test_score_weights_model_both_pp_30_2019_pairs() -> None:
+    assert make().score_weights(True) == (60, 40)
+    assert make().score_weights(False) == (70, 30)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"relation_weights": {"superior": 50, "peer": 0, "subordinate": 25}}, "positive"),
+        ({"relation_weights": {"superior": 50, "peer": 25}}, "relation_weights: missing"),
+        ({"results_weight": 50}, r"results_weight \+ behaviour_weight must be 100, got 90"),
+        ({"behaviour_weight_superior_only": 20}, "superior_only must be 100"),
+        ({"employment_factor": {"PNS": 1, "PPPK": 1, "CPNS": -1}}, "employment_factor"),
+        ({"min_raters": {"superior": 0, "peer": 3, "subordinate": 3}}, "at least 1"),
+        ({"close_day": 29}, "close_day"),
+        ({"close_day": 0}, "close_day"),
+        ({"max_minutes_per_activity": 800}, "exceeds max_minutes_per_day"),
+        ({"bands": [{"min_score": 0, "name": "A"}, {"min_score": 50, "name": "B"}]}, "descend"),
+        ({"bands": [{"min_score": 50, "name": "A"}]}, "must start at 0"),
+        ({"allowance_pct_by_category": {"Baik": 100}}, "missing Sangat Baik"),
+        (
+            {"indicators": [{"name": "a", "label": "A"}, {"name": "a", "label": "B"}]},
+            "duplicate names a",
+        ),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
+def test_validators_reject_bad_data(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        make(**changes)
+
+
+def test_allowance_table_rejects_unknown_categories() -> None:
+    table = dict(make().allowance_pct_by_category, Luar=50)
+    with pytest.raises(ValidationError, match="unknown category Luar"):
+        make(allowance_pct_by_category=table)
+
+
+def test_load_policy_names_the_file_and_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("version: x\neffective_from: '2026-13'\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"bad\.yaml: effective_from: String should match"):
+        load_policy(path)
+
+
+def test_load_policy_rejects_non_mappings_and_broken_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "list.yaml"
+    path.write_text("- 1\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"list\.yaml: expected a mapping"):
+        load_policy(path)
+    path.write_text("version: [\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"list\.yaml: not valid YAML"):
+        load_policy(path)
