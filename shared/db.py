@@ -23,6 +23,7 @@ def migrate(url: str, versions: Path, revision: str = "head") -> None:
     """
     config = Config()
     config.set_main_option("script_location", str(_ALEMBIC_ENV))
+    config.set_main_option("path_separator", "os")  # paths may contain spaces
     config.set_main_option("version_locations", str(versions))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(config, revision)

@@ -5,6 +5,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared import topics
+
 
 class KafkaSettings(BaseSettings):
     """Where Kafka is. Env prefix ``ERK_KAFKA_``."""
@@ -12,6 +14,10 @@ class KafkaSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ERK_KAFKA_", extra="ignore")
 
     bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma separated.")
+    events_topic: str = Field(topics.EVENTS, description="Topic of committed events.")
+    dlq_topic: str = Field(topics.EVENTS_DLQ, description="Dead-letter topic of events.")
+    ingress_topic: str = Field(topics.INGRESS_ACTIVITIES, description="e-service commands in.")
+    rejected_topic: str = Field(topics.INGRESS_REJECTED, description="Refused ingress records.")
 
 
 class AuthSettings(BaseSettings):

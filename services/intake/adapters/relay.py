@@ -75,29 +75,31 @@ class Relay:
     async def _publish_forever(self) -> None:
         producer: AIOKafkaProducer | None = None
         self.published_position = await self._load_checkpoint()
-        while True:
-            self._wakeup.clear()
-            batch = await self._next_batch()
-            if not batch:
-                await self._wait_for_work()
-                continue
-            try:
-                if producer is None:
-                    producer = self._producer_factory()
-                    await producer.start()
-                await self._publish(producer, batch)
-            except KafkaError as exc:
-                # An idempotent producer can stay wedged (e.g. OutOfOrderSequenceNumber)
-                # after a broker blip: drop it and resume from the confirmed checkpoint.
-                log.warning("relay: Kafka error %s; recreating the producer", type(exc).__name__)
-                await _close_quietly(producer)
-                producer = None
-                await asyncio.sleep(1.0)
-                continue
-            except BaseException:
-                await _close_quietly(producer)
-                raise
-            await self._save_checkpoint(batch[-1].position or 0)
+        try:
+            while True:
+                self._wakeup.clear()
+                batch = await self._next_batch()
+                if not batch:
+                    await self._wait_for_work()
+                    continue
+                try:
+                    if producer is None:
+                        producer = self._producer_factory()
+                        await producer.start()
+                    await self._publish(producer, batch)
+                except KafkaError as exc:
+                    # An idempotent producer can stay wedged (e.g. OutOfOrderSequenceNumber)
+                    # after a broker blip: drop it and resume from the confirmed checkpoint.
+                    log.warning("relay: Kafka error %s; recreating the producer",
+                                type(exc).__name__)
+                    await _close_quietly(producer)
+                    producer = None
+                    await asyncio.sleep(1.0)
+                    continue
+                await self._save_checkpoint(batch[-1].position or 0)
+        finally:
+            # also when cancelled while idle or checkpointing, not only while publishing
+            await _close_quietly(producer)
 
     async def _wait_for_work(self) -> None:
         try:

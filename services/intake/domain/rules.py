@@ -68,7 +68,7 @@ def change_reporting_line(
     """``superior_chain``: the new superior's own superiors upwards, on the effective date."""
     require_role(principal, "admin")
     if employee is None:
-        raise not_found("unknown_employee", f"no employee with NIP {cmd.nip}", "nip")
+        raise not_found("unknown_employee", f"nip: no employee with NIP {cmd.nip}", "nip")
     if cmd.superior_nip is not None:
         if superior is None:
             raise not_found("unknown_superior", "superior_nip: no such employee", "superior_nip")
@@ -120,7 +120,8 @@ def _check_work_date(day: date, period_closed: bool, policy: Policy, today: date
             "work_date",
         )
     if period_closed:
-        raise conflict("period_closed", f"period {period_of(day)} is closed", "work_date")
+        raise conflict("period_closed", f"work_date: period {period_of(day)} is closed",
+                       "work_date")
 
 
 def decide_activity(

@@ -1,0 +1,74 @@
+"""Wires appraisal together: settings -> engine, consumer, query API. Nothing runs at import."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from services.appraisal.adapters.projection_store import ProjectionStore
+from services.appraisal.entrypoints.consumer import ProjectionConsumer
+from services.appraisal.entrypoints.http import build_router
+from services.appraisal.metrics import Metrics
+from services.appraisal.settings import AppraisalSettings
+from shared.db import make_engine
+from shared.http import bearer_principal, install_error_handlers
+from shared.settings import AuthSettings, KafkaSettings
+
+
+def build_app(settings: AppraisalSettings | None = None, consume: bool = True) -> FastAPI:
+    settings = settings or AppraisalSettings()
+    kafka = KafkaSettings()
+    auth = AuthSettings()  # type: ignore[call-arg]  # secret comes from the environment
+    engine = make_engine(settings.database_url)
+    metrics = Metrics()
+    consumer = ProjectionConsumer(ProjectionStore(engine), kafka.bootstrap, kafka.events_topic,
+                                  kafka.dlq_topic, settings.consumer_group, metrics,
+                                  settings.max_batch, settings.poll_ms)
+    state: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(consumer.run()) if consume else None
+        state["task"] = task
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await engine.dispose()
+
+    app = FastAPI(title="e-RK appraisal", version="1", lifespan=lifespan,
+                  description="Read side: projections of the event history, and queries.")
+    install_error_handlers(app)
+    app.include_router(build_router(engine, bearer_principal(auth)))
+
+    @app.get("/health", tags=["operations"])
+    async def health(response: Response) -> dict[str, Any]:
+        """State of the database and of the consumer; 503 when one is down."""
+        report: dict[str, Any] = {"status": "ok"}
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            report["postgres"] = {"status": "ok"}
+        except Exception as exc:  # noqa: BLE001 - health reports, never raises
+            report["postgres"] = {"status": "down", "error": type(exc).__name__}
+        task = state.get("task")
+        alive = task is not None and not task.done()
+        report["consumer"] = {"status": "ok" if alive else "down",
+                              "assigned_partitions": consumer.assigned()}
+        if any(v["status"] != "ok" for k, v in report.items() if k != "status"):
+            report["status"], response.status_code = "degraded", 503
+        return report
+
+    @app.get("/metrics", tags=["operations"])
+    async def prometheus() -> Response:
+        """Prometheus metrics: events applied, dead letters, consumer lag."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,138 @@
+"""Projection rules: how each event changes the read model. Pure: works on a ``Workset``,
+the rows a batch touches, loaded beforehand by the adapter and written back afterwards."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from shared.envelope import EventEnvelope
+from shared.events import (
+    ActivityReported,
+    BehaviourReview,
+    EmployeeRegistered,
+    Event,
+    PeriodClosed,
+    PolicyPublished,
+    ReportingLineChanged,
+    ReviewSubmitted,
+    ValidationReview,
+)
+
+Row = dict[str, Any]
+MINUTE_COLUMNS = {"pending": "pending_minutes", "approved": "approved_minutes",
+                  "rejected": "rejected_minutes", "revision_requested": "revision_minutes"}
+
+
+def period_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+@dataclass
+class Workset:
+    """Rows of one batch, keyed by primary key; ``dirty`` says which to write back."""
+
+    activities: dict[str, Row] = field(default_factory=dict)
+    months: dict[tuple[str, str], Row] = field(default_factory=dict)
+    employees: dict[str, Row] = field(default_factory=dict)
+    lines: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    reviews: dict[tuple[str, str, str], Row] = field(default_factory=dict)
+    policies: dict[str, Row] = field(default_factory=dict)
+    closed: dict[str, Row] = field(default_factory=dict)
+    history: list[Row] = field(default_factory=list)
+    new_lines: list[Row] = field(default_factory=list)
+    dirty: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    touched: set[tuple[str, str]] = field(default_factory=set)
+    """(nip, period) whose eligibility must be recomputed."""
+    sweeps: set[tuple[int, str]] = field(default_factory=set)
+    """(partition, period) whose every employee's eligibility must be recomputed."""
+
+    def superior_on(self, nip: str, day: date) -> str | None:
+        current = [line for line in self.lines.get(nip, []) if line["effective_from"] <= day]
+        return max(current, key=lambda line: line["effective_from"])["superior_nip"] \
+            if current else None
+
+    def month(self, nip: str, period: str) -> Row:
+        key = (nip, period)
+        if key not in self.months:
+            self.months[key] = {"nip": nip, "period": period, "pending_minutes": 0,
+                                "approved_minutes": 0, "rejected_minutes": 0,
+                                "revision_minutes": 0, "activities": 0}
+        self.dirty["months"].add(key)
+        return self.months[key]
+
+
+def apply(ws: Workset, envelope: EventEnvelope, event: Event, partition: int) -> None:
+    """Apply one event (already deduplicated) to the workset."""
+    match event:
+        case EmployeeRegistered():
+            ws.employees[event.nip] = {**event.model_dump(), "partition": partition}
+            ws.dirty["employees"].add(event.nip)
+        case ReportingLineChanged():
+            line = event.model_dump()
+            ws.lines[event.nip] = [x for x in ws.lines[event.nip]
+                                   if x["effective_from"] != event.effective_from] + [line]
+            ws.new_lines.append(line)
+        case ActivityReported():
+            _reported(ws, envelope, event)
+        case ReviewSubmitted(review=ValidationReview() as review):
+            _validated(ws, envelope, review)
+        case ReviewSubmitted(review=BehaviourReview() as review):
+            key = (review.period, review.ratee_nip, review.rater_nip)
+            ws.reviews[key] = {"period": review.period, "ratee_nip": review.ratee_nip,
+                               "rater_nip": review.rater_nip, "relation": review.relation,
+                               "scores": dict(review.scores), "position": envelope.position}
+            ws.dirty["reviews"].add(key)
+            ws.touched.add((review.ratee_nip, review.period))
+        case PolicyPublished():
+            ws.policies[event.version] = {"version": event.version, "document": event.document,
+                                          "effective_from": event.effective_from,
+                                          "position": envelope.position}
+            ws.dirty["policies"].add(event.version)
+            ws.sweeps.add((partition, event.effective_from))
+        case PeriodClosed():
+            ws.closed[event.period] = {"period": event.period, "position": envelope.position}
+            ws.dirty["closed"].add(event.period)
+            ws.sweeps.add((partition, event.period))
+
+
+def _reported(ws: Workset, envelope: EventEnvelope, event: ActivityReported) -> None:
+    period = period_of(event.work_date)
+    key = str(event.activity_id)
+    ws.activities[key] = {
+        "activity_id": key, "nip": event.nip,
+        "superior_nip": ws.superior_on(event.nip, event.work_date),
+        "work_date": event.work_date, "period": period, "minutes": event.minutes,
+        "description": event.description, "source": event.source,
+        "external_ref": event.external_ref, "status": "pending",
+        "reported_at": envelope.occurred_at, "decided_by": None, "decided_at": None,
+        "note": None, "position": envelope.position,
+    }
+    ws.dirty["activities"].add(key)
+    month = ws.month(event.nip, period)
+    month["pending_minutes"] += event.minutes
+    month["activities"] += 1
+    _history(ws, key, envelope, "pending", None)
+    ws.touched.add((event.nip, period))
+
+
+def _validated(ws: Workset, envelope: EventEnvelope, review: ValidationReview) -> None:
+    key = str(review.activity_id)
+    activity = ws.activities.get(key)
+    if activity is None:  # intake checked it exists; only a truncated history gets here
+        return
+    month = ws.month(activity["nip"], activity["period"])
+    month[MINUTE_COLUMNS[activity["status"]]] -= activity["minutes"]
+    month[MINUTE_COLUMNS[review.decision]] += activity["minutes"]
+    activity.update(status=review.decision, decided_by=review.reviewer_nip,
+                    decided_at=envelope.occurred_at, note=review.note,
+                    position=envelope.position)
+    ws.dirty["activities"].add(key)
+    _history(ws, key, envelope, review.decision, review.note)
+    ws.touched.add((activity["nip"], activity["period"]))
+
+
+def _history(ws: Workset, key: str, envelope: EventEnvelope, status: str,
+             note: str | None) -> None:
+    ws.history.append({"activity_id": key, "position": envelope.position, "status": status,
+                       "actor": envelope.actor, "at": envelope.occurred_at, "note": note})

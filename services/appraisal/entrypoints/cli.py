@@ -1,0 +1,35 @@
+"""``erk-appraisal``: migrate the projection database and serve the consumer and query API."""
+
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from services.appraisal.settings import AppraisalSettings
+from shared.db import migrate as run_migrations
+
+app = typer.Typer(help="e-RK appraisal (read side).", no_args_is_help=True)
+MIGRATIONS = Path(__file__).resolve().parent.parent / "adapters" / "migrations"
+
+
+@app.command()
+def migrate(url: str = typer.Option(None, help="Database URL (default: the configured one).")) -> (
+    None
+):
+    """Create or upgrade the projection schema (PostgreSQL or a SQLite file)."""
+    run_migrations(url or AppraisalSettings().database_url, MIGRATIONS)
+    typer.echo("appraisal database is up to date")
+
+
+@app.command()
+def serve(consume: bool = typer.Option(True, help="Also run the projection consumer.")) -> None:
+    """Serve the query API and consume events into the projections."""
+    from services.appraisal.bootstrap import build_app
+
+    settings = AppraisalSettings()
+    uvicorn.run(build_app(settings, consume=consume), host=settings.http_host,
+                port=settings.http_port, log_level="info", access_log=False)
+
+
+if __name__ == "__main__":
+    app()

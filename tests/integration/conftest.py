@@ -1,0 +1,99 @@
+"""Integration fixtures: fresh PostgreSQL databases (dropped afterwards) and Kafka topics.
+
+Every database is created for this test session only, migrated with the service's own
+migrations, and dropped at the end, so tests never touch erk_intake / erk_appraisal.
+"""
+
+import asyncio
+import os
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import asyncpg
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.intake.entrypoints.cli import MIGRATIONS as INTAKE_MIGRATIONS
+from shared.db import make_engine, migrate
+
+# A test-only key; `deploy/stack test` exports the real one from .local/env instead.
+os.environ.setdefault("ERK_JWT_SECRET", "integration-test-secret-" + "x" * 40)
+
+PG_HOST = os.environ.get("ERK_TEST_PG_HOST", "127.0.0.1:5432")
+PG_USER = os.environ.get("ERK_TEST_PG_USER", "erk")
+PG_PASSWORD = os.environ.get("ERK_TEST_PG_PASSWORD", "erk")
+ADMIN_DSN = f"postgresql://{PG_USER}:{PG_PASSWORD}@{PG_HOST}/erk_intake"
+KAFKA = os.environ.get("ERK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+
+CreateDb = Callable[[str], Awaitable[str]]
+
+
+async def _ensure_createdb(conn: asyncpg.Connection) -> None:
+    """The erk role needs CREATEDB for throw-away databases; grant it once if missing."""
+    if await conn.fetchval("SELECT rolcreatedb OR rolsuper FROM pg_roles "
+                           "WHERE rolname = current_user"):
+        return
+    result = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "psql", "-p", PG_HOST.rsplit(":", 1)[1],
+         "-v", "ON_ERROR_STOP=1", "-qtAX", "-c", f'ALTER ROLE "{PG_USER}" CREATEDB'],
+        cwd="/", capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        pytest.exit(f"role {PG_USER} lacks CREATEDB and granting it failed: {result.stderr}", 2)
+
+
+@pytest.fixture(scope="session")
+async def create_database() -> AsyncIterator[CreateDb]:
+    """A factory: ``await create_database("intake")`` -> URL of a fresh, migrated database."""
+    created: list[str] = []
+    admin = await asyncpg.connect(ADMIN_DSN)
+    await _ensure_createdb(admin)
+
+    async def create(service: str) -> str:
+        name = f"erk_test_{service}_{uuid.uuid4().hex[:10]}"
+        await admin.execute(f'CREATE DATABASE "{name}" OWNER "{PG_USER}"')
+        created.append(name)
+        url = f"postgresql+asyncpg://{PG_USER}:{PG_PASSWORD}@{PG_HOST}/{name}"
+        migrations = {"intake": INTAKE_MIGRATIONS}[service]
+        await asyncio.to_thread(migrate, url, migrations)
+        return url
+
+    try:
+        yield create
+    finally:
+        for name in created:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def intake_url(create_database: CreateDb) -> str:
+    """One fresh intake database shared by the event-store tests of this session."""
+    return await create_database("intake")
+
+
+@pytest.fixture
+async def engine(intake_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(intake_url, pool_size=10)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def topic() -> AsyncIterator[str]:
+    """A fresh 3-partition topic, deleted afterwards."""
+    name = f"erk.test.events.{uuid.uuid4().hex[:10]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])
+        yield name
+    finally:
+        try:
+            await admin.delete_topics([name])
+        finally:
+            await admin.close()

@@ -1,0 +1,225 @@
+"""Event contracts: the envelope, encoding, decoding, versioning and upcasting."""
+
+import json
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+import pytest
+
+from shared import codec
+from shared.codec import UndecodableEvent, canonical_bytes, decode_envelope, decode_payload, encode
+from shared.envelope import EventEnvelope
+from shared.events import (
+    EVENT_TYPES,
+    ActivityReported,
+    BehaviourReview,
+    EmployeeRegistered,
+    Event,
+    PeriodClosed,
+    PolicyPublished,
+    ReportingLineChanged,
+    ReviewSubmitted,
+    ValidationReview,
+)
+from shared.policy import default_policy_path, load_policy
+
+pytestmark = pytest.mark.unit
+
+NIP = "199001012015032001"
+SUPERIOR = "196804111993031009"
+ACTIVITY_ID = uuid.UUID("8d5c3f4e-0d0b-4c55-9a39-5c1d3f0a2b11")
+
+SAMPLES: list[Event] = [
+    EmployeeRegistered(nip=NIP, name="Siti Aminah", unit="BKPSDM", position="Analis",
+                       structural=False, employment_type="PNS", job_class=7),
+    ReportingLineChanged(nip=NIP, superior_nip=SUPERIOR, effective_from=date(2026, 1, 1)),
+    ReportingLineChanged(nip=NIP, superior_nip=None, effective_from=date(2026, 2, 1)),
+    ActivityReported(activity_id=ACTIVITY_ID, nip=NIP, work_date=date(2026, 3, 2), minutes=90,
+                     description="Menyusun laporan", output="Laporan", source="app"),
+    ActivityReported(activity_id=ACTIVITY_ID, nip=NIP, work_date=date(2026, 3, 2), minutes=15,
+                     description="Pengesahan STNK", source="esamsat", external_ref="TX-1"),
+    ReviewSubmitted(review=ValidationReview(activity_id=ACTIVITY_ID, owner_nip=NIP,
+                                            reviewer_nip=SUPERIOR, decision="approved")),
+    ReviewSubmitted(review=BehaviourReview(period="2026-03", rater_nip=SUPERIOR, ratee_nip=NIP,
+                                           relation="superior", scores={"integritas": 90},
+                                           comment="Baik")),
+    PolicyPublished(version="erk-default-2026.1", effective_from="2026-01",
+                    document=load_policy(default_policy_path()).model_dump(mode="json")),
+    PeriodClosed(period="2026-02"),
+]
+
+
+def envelope_of(event: Event, **changes: Any) -> EventEnvelope:
+    fields: dict[str, Any] = {
+        "event_id": uuid.uuid4(),
+        "event_type": event.event_type,
+        "schema_version": event.schema_version,
+        "stream_id": "test-1",
+        "stream_version": 1,
+        "position": 7,
+        "subject_nip": NIP,
+        "occurred_at": datetime(2026, 3, 2, 8, 30, tzinfo=UTC),
+        "recorded_at": datetime(2026, 3, 2, 8, 30, 1, tzinfo=UTC),
+        "actor": NIP,
+        "source": "app",
+        "correlation_id": uuid.uuid4(),
+        "causation_id": None,
+        "payload": event.model_dump(mode="json"),
+    }
+    return EventEnvelope(**{**fields, **changes})
+
+
+def wire(envelope: EventEnvelope, **payload_changes: Any) -> bytes:
+    data = envelope.model_dump(mode="json")
+    data["payload"] = {**data["payload"], **payload_changes}
+    return json.dumps(data).encode()
+
+
+def test_every_event_type_has_a_sample() -> None:
+    assert {type(e) for e in SAMPLES} == set(EVENT_TYPES.values())
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: type(e).__name__)
+def test_round_trip_through_the_envelope(event: Event) -> None:
+    envelope = envelope_of(event)
+    decoded = decode_envelope(encode(envelope))
+    assert decoded == envelope
+    assert decoded.event_type == type(event).event_type
+    assert decoded.schema_version == type(event).schema_version == 1
+    assert decode_payload(decoded) == event
+    assert type(decode_payload(decoded)) is type(event)
+
+
+def test_schema_version_is_carried_on_the_wire() -> None:
+    envelope = envelope_of(SAMPLES[0])
+    assert json.loads(encode(envelope))["schema_version"] == 1
+
+
+@pytest.mark.parametrize("data", [b"\x00\xff garbage", b"", b"[]", b'{"event_id": 1}', b"{"])
+def test_garbage_is_undecodable(data: bytes) -> None:
+    with pytest.raises(UndecodableEvent) as info:
+        decode_envelope(data)
+    assert info.value.code == "undecodable"
+
+
+def test_envelope_with_extra_field_is_undecodable() -> None:
+    data = json.loads(encode(envelope_of(SAMPLES[0])))
+    data["surprise"] = True
+    with pytest.raises(UndecodableEvent) as info:
+        decode_envelope(json.dumps(data).encode())
+    assert info.value.code == "undecodable"
+
+
+def test_unknown_event_type() -> None:
+    envelope = envelope_of(PeriodClosed(period="2026-02"), event_type="SalaryDoubled")
+    with pytest.raises(UndecodableEvent) as info:
+        decode_payload(decode_envelope(encode(envelope)))
+    assert info.value.code == "unknown_type"
+    assert "SalaryDoubled" in str(info.value)
+
+
+def test_newer_schema_version_is_refused() -> None:
+    envelope = envelope_of(PeriodClosed(period="2026-02"), schema_version=2)
+    with pytest.raises(UndecodableEvent) as info:
+        decode_payload(decode_envelope(encode(envelope)))
+    assert info.value.code == "unknown_version"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"nip": "1" * 17}, "nip"),
+        ({"nip": "19900101201503200X"}, "nip"),
+        ({"minutes": 0}, "minutes"),
+        ({"minutes": 1441}, "minutes"),
+        ({"description": ""}, "description"),
+        ({"unexpected": 1}, "unexpected"),
+    ],
+)
+def test_payload_breaking_the_contract(changes: dict[str, Any], field: str) -> None:
+    envelope = envelope_of(SAMPLES[3])
+    with pytest.raises(UndecodableEvent) as info:
+        decode_payload(decode_envelope(wire(envelope, **changes)))
+    assert info.value.code == "contract_violation"
+    assert field in str(info.value)
+
+
+def test_missing_payload_field_is_a_contract_violation() -> None:
+    data = json.loads(encode(envelope_of(SAMPLES[3])))
+    del data["payload"]["work_date"]
+    with pytest.raises(UndecodableEvent) as info:
+        decode_payload(decode_envelope(json.dumps(data).encode()))
+    assert info.value.code == "contract_violation"
+    assert "work_date" in str(info.value)
+
+
+def test_review_with_unknown_kind_is_a_contract_violation() -> None:
+    envelope = envelope_of(SAMPLES[5])
+    review = {**envelope.payload["review"], "kind": "gossip"}
+    with pytest.raises(UndecodableEvent) as info:
+        decode_payload(decode_envelope(wire(envelope, review=review)))
+    assert info.value.code == "contract_violation"
+
+
+def test_v1_event_is_read_by_v2_code_through_an_upcaster(monkeypatch: pytest.MonkeyPatch) -> None:
+    """v2 of ActivityReported (pretend) renamed nothing but requires 'output'; v1 had it optional.
+
+    The upcaster fills the new requirement from v1 data; old events stay readable.
+    """
+    v1 = envelope_of(ActivityReported(activity_id=ACTIVITY_ID, nip=NIP,
+                                      work_date=date(2026, 3, 2), minutes=30,
+                                      description="Rapat koordinasi", source="app"))
+    old_bytes = encode(v1)
+    assert json.loads(old_bytes)["schema_version"] == 1
+
+    def v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+        return {**payload, "output": payload.get("output") or "(none reported)"}
+
+    monkeypatch.setattr(ActivityReported, "schema_version", 2)
+    monkeypatch.setitem(codec.UPCASTERS, ("ActivityReported", 1), v1_to_v2)
+
+    event = decode_payload(decode_envelope(old_bytes))
+    assert isinstance(event, ActivityReported)
+    assert event.output == "(none reported)"
+    assert event.minutes == 30
+
+    # a v2 event passes through without upcasting
+    v2 = envelope_of(event, schema_version=2)
+    assert decode_payload(decode_envelope(encode(v2))) == event
+
+
+def test_missing_upcaster_is_unknown_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(PeriodClosed, "schema_version", 3)
+    monkeypatch.setitem(codec.UPCASTERS, ("PeriodClosed", 1), lambda p: p)
+    envelope = envelope_of(PeriodClosed(period="2026-02"), schema_version=1)
+    with pytest.raises(UndecodableEvent) as info:
+        decode_payload(envelope)
+    assert info.value.code == "unknown_version"
+    assert "v2" in str(info.value)
+
+
+def test_monkeypatching_was_undone() -> None:
+    assert ActivityReported.schema_version == 1
+    assert PeriodClosed.schema_version == 1
+    assert codec.UPCASTERS == {}
+
+
+def test_canonical_bytes_are_stable_under_key_order() -> None:
+    envelope = envelope_of(SAMPLES[6])
+    data = envelope.model_dump(mode="json")
+    reordered = {k: data[k] for k in reversed(list(data))}
+    reordered["payload"] = dict(reversed(list(data["payload"].items())))
+    other = EventEnvelope.model_validate_json(json.dumps(reordered))
+    assert json.dumps(reordered) != json.dumps(data)
+    assert canonical_bytes(other) == canonical_bytes(envelope)
+    # sorted keys at every level, so the hash input does not depend on construction order
+    assert canonical_bytes(envelope) == orjson.dumps(orjson.loads(canonical_bytes(envelope)),
+                                                     option=orjson.OPT_SORT_KEYS)
+    assert canonical_bytes(decode_envelope(encode(envelope))) == canonical_bytes(envelope)
+
+
+def test_canonical_bytes_change_with_content() -> None:
+    envelope = envelope_of(SAMPLES[0])
+    assert canonical_bytes(envelope) != canonical_bytes(envelope.model_copy(update={"actor": "x"}))
