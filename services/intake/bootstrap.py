@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,6 +20,7 @@ from services.intake.adapters.relay import Relay, make_producer
 from services.intake.adapters.unit_of_work import Context, UnitOfWork
 from services.intake.domain.errors import Rejected
 from services.intake.entrypoints.http import add_health, build_router
+from services.intake.entrypoints.ingress import register_ingress
 from services.intake.service_layer.handlers import handle
 from services.intake.settings import IntakeSettings
 from shared.auth import Principal
@@ -107,7 +109,8 @@ async def kafka_health(bootstrap: str) -> dict[str, Any]:
             await admin.close()
 
 
-def build_app(settings: IntakeSettings | None = None, run_relay: bool = True) -> FastAPI:
+def build_app(settings: IntakeSettings | None = None, run_relay: bool = True,
+              run_ingress: bool = True) -> FastAPI:
     settings = settings or IntakeSettings()
     intake = Intake(settings, KafkaSettings())
     auth = AuthSettings()  # type: ignore[call-arg]  # secret comes from the environment
@@ -116,9 +119,14 @@ def build_app(settings: IntakeSettings | None = None, run_relay: bool = True) ->
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await intake.ensure_policy()
         relay_task = asyncio.create_task(intake.relay.run()) if run_relay else None
+        broker = KafkaBroker(intake.kafka.bootstrap, logger=log)
+        if run_ingress:
+            register_ingress(broker, intake.kafka, auth, intake.execute, settings.ingress_group)
+            await broker.start()
         try:
             yield
         finally:
+            await broker.stop()
             if relay_task is not None:
                 relay_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -23,12 +23,16 @@ def migrate() -> None:
 
 
 @app.command()
-def serve(relay: bool = typer.Option(True, help="Also run the store-to-Kafka relay.")) -> None:
-    """Serve the HTTP API (and the relay)."""
+def serve(
+    relay: bool = typer.Option(True, help="Also run the store-to-Kafka relay."),
+    ingress: bool = typer.Option(True, help="Also consume the e-service Kafka ingress."),
+) -> None:
+    """Serve the HTTP API (and the relay, and the Kafka ingress)."""
     from services.intake.bootstrap import build_app
 
     settings = IntakeSettings()
-    uvicorn.run(build_app(settings, run_relay=relay), host=settings.http_host,
+    uvicorn.run(build_app(settings, run_relay=relay, run_ingress=ingress),
+                host=settings.http_host,
                 port=settings.http_port, log_level="info", access_log=False)
 
 
