@@ -21,6 +21,7 @@ from services.intake.adapters.unit_of_work import Context, UnitOfWork
 from services.intake.domain.errors import Rejected
 from services.intake.entrypoints.http import add_health, build_router
 from services.intake.entrypoints.ingress import register_ingress
+from services.intake.entrypoints.roster_http import build_roster_router
 from services.intake.service_layer.handlers import handle
 from services.intake.settings import IntakeSettings
 from shared.auth import Principal
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 
 def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class _RollBack(Exception):
+    """Leaves a unit of work without committing."""
 
 
 class Intake:
@@ -66,6 +71,26 @@ class Intake:
                 except Rejected as rejected:
                     results.append(rejected)
         return results
+
+    async def execute_all_or_nothing(
+        self, principal: Principal, commands: list[Any], dry_run: bool = False
+    ) -> list[tuple[int, Rejected]]:
+        """Run commands in one transaction, keeping none of them if any is refused (or if
+        ``dry_run``). Returns the refused ones as (index, reason)."""
+        refused: list[tuple[int, Rejected]] = []
+        today = self.today()
+        try:
+            async with UnitOfWork(self.engine, Context(principal)) as uow:
+                for index, command in enumerate(commands):
+                    try:
+                        await handle(uow, command, today)
+                    except Rejected as rejected:
+                        refused.append((index, rejected))
+                if refused or dry_run:
+                    raise _RollBack
+        except _RollBack:
+            pass
+        return refused
 
     async def ensure_policy(self) -> None:
         """Publish the configured policy file when the store has no policy yet."""
@@ -137,6 +162,8 @@ def build_app(settings: IntakeSettings | None = None, run_relay: bool = True,
                   description="Write side: commands in, events out.")
     app.state.intake = intake
     install_error_handlers(app)
-    app.include_router(build_router(intake.execute, bearer_principal(auth), settings.max_batch))
+    principal = bearer_principal(auth)
+    app.include_router(build_router(intake.execute, principal, settings.max_batch))
+    app.include_router(build_roster_router(intake.execute_all_or_nothing, principal))
     add_health(app, intake.health)
     return app

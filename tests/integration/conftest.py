@@ -35,7 +35,8 @@ async def _ensure_createdb(conn: asyncpg.Connection) -> None:
     if await conn.fetchval("SELECT rolcreatedb OR rolsuper FROM pg_roles "
                            "WHERE rolname = current_user"):
         return
-    result = subprocess.run(
+    result = await asyncio.to_thread(
+        subprocess.run,
         ["runuser", "-u", "postgres", "--", "psql", "-p", PG_HOST.rsplit(":", 1)[1],
          "-v", "ON_ERROR_STOP=1", "-qtAX", "-c", f'ALTER ROLE "{PG_USER}" CREATEDB'],
         cwd="/", capture_output=True, text=True, check=False,

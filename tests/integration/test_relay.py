@@ -75,7 +75,7 @@ async def published(relay: Relay, task: asyncio.Task[None], position: int) -> No
     await asyncio.wait_for(wait(), 30)
 
 
-async def consume(topic: str, expected: int, timeout: float = 30) -> Received:
+async def consume(topic: str, expected: int, wait_s: float = 30) -> Received:
     """Everything on the topic from the beginning; waits for ``expected`` records."""
     consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False,
                                 auto_offset_reset="earliest")
@@ -84,7 +84,7 @@ async def consume(topic: str, expected: int, timeout: float = 30) -> Received:
     try:
         consumer.assign([TopicPartition(topic, p) for p in range(PARTITIONS)])
         await consumer.seek_to_beginning()
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + wait_s
         while len(received) < expected and asyncio.get_running_loop().time() < deadline:
             batches = await consumer.getmany(timeout_ms=500)
             for tp, records in batches.items():

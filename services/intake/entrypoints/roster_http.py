@@ -1,0 +1,62 @@
+"""Bulk roster import over HTTP: a CSV file, stored whole or not at all."""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from services.intake.domain.errors import Rejected
+from services.intake.entrypoints.roster_csv import COLUMNS, RowError, parse_roster
+from shared.auth import Principal
+from shared.http import ERROR_RESPONSES, require_roles
+
+ExecuteAtomic = Callable[[Principal, list[Any], bool], Awaitable[list[tuple[int, Rejected]]]]
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def build_roster_router(execute: ExecuteAtomic, principal: Callable[..., Principal]) -> (
+    APIRouter
+):
+    router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+
+    @router.post(
+        "/employees/import", status_code=201, tags=["roster"],
+        openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {
+            "schema": {"type": "string"},
+            "example": ",".join(COLUMNS) + "\n196804111993031009,Budi,SAMSAT-01,Kepala,"
+                       "true,PNS,12,,2026-01-01\n"}}}},
+    )
+    async def import_roster(request: Request,
+                            caller: Annotated[Principal, Depends(principal)]) -> Any:
+        """Import an agency's roster: every bad row is reported with its line number and
+        reason, and a file with any bad row stores nothing (admin)."""
+        require_roles(caller, "admin")
+        body = await request.body()
+        if len(body) > MAX_BYTES:
+            raise HTTPException(413, {"code": "too_large", "message": "CSV over 20 MiB"})
+        try:
+            text = body.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, {"code": "not_utf8", "message": "CSV must be UTF-8"}) from exc
+        numbered, errors = parse_roster(text)
+        if not errors and not numbered:
+            errors = [RowError(1, None, "the file has no rows")]
+        if numbered:  # also checks the rules of good rows, so one reply lists every problem
+            refused = await execute(caller, [command for _, command in numbered], bool(errors))
+            errors += [RowError(numbered[i][0], r.field, r.message) for i, r in refused]
+        if errors:
+            return _invalid_rows(errors)
+        return {"imported": sum(1 for _, c in numbered if type(c).__name__ == "RegisterEmployee")}
+
+    return router
+
+
+def _invalid_rows(errors: list[RowError]) -> JSONResponse:
+    errors = sorted(errors, key=lambda e: e.line)
+    return JSONResponse(status_code=422, content={"error": {
+        "code": "invalid_rows",
+        "message": f"{len(errors)} bad row(s); nothing was imported",
+        "field": None,
+        "rows": [{"line": e.line, "field": e.field, "message": e.message} for e in errors],
+    }})
