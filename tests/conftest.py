@@ -1,4 +1,5 @@
-"""Integration fixtures: fresh PostgreSQL databases (dropped afterwards) and Kafka topics.
+"""Fixtures for tests on the real stack: fresh PostgreSQL databases (dropped afterwards)
+and fresh Kafka topics.
 
 Every database is created for this test session only, migrated with the service's own
 migrations, and dropped at the end, so tests never touch erk_intake / erk_appraisal.
@@ -15,6 +16,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.appraisal.entrypoints.cli import MIGRATIONS as APPRAISAL_MIGRATIONS
 from services.intake.entrypoints.cli import MIGRATIONS as INTAKE_MIGRATIONS
 from shared.db import make_engine, migrate
 
@@ -57,7 +59,7 @@ async def create_database() -> AsyncIterator[CreateDb]:
         await admin.execute(f'CREATE DATABASE "{name}" OWNER "{PG_USER}"')
         created.append(name)
         url = f"postgresql+asyncpg://{PG_USER}:{PG_PASSWORD}@{PG_HOST}/{name}"
-        migrations = {"intake": INTAKE_MIGRATIONS}[service]
+        migrations = {"intake": INTAKE_MIGRATIONS, "appraisal": APPRAISAL_MIGRATIONS}[service]
         await asyncio.to_thread(migrate, url, migrations)
         return url
 
@@ -84,17 +86,35 @@ async def engine(intake_url: str) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
+CreateTopic = Callable[..., Awaitable[str]]
+
+
 @pytest.fixture
-async def topic() -> AsyncIterator[str]:
-    """A fresh 3-partition topic, deleted afterwards."""
-    name = f"erk.test.events.{uuid.uuid4().hex[:10]}"
+async def create_topic() -> AsyncIterator[CreateTopic]:
+    """A factory: ``await create_topic("events", partitions=3)`` -> a fresh topic's name.
+    Every topic it made is deleted afterwards."""
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
     await admin.start()
+    made: list[str] = []
+
+    async def create(purpose: str = "events", partitions: int = 3) -> str:
+        name = f"erk.test.{purpose}.{uuid.uuid4().hex[:10]}"
+        await admin.create_topics([NewTopic(name, num_partitions=partitions,
+                                            replication_factor=1)])
+        made.append(name)
+        return name
+
     try:
-        await admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])
-        yield name
+        yield create
     finally:
         try:
-            await admin.delete_topics([name])
+            if made:
+                await admin.delete_topics(made)
         finally:
             await admin.close()
+
+
+@pytest.fixture
+async def topic(create_topic: CreateTopic) -> str:
+    """A fresh 3-partition events topic, deleted afterwards."""
+    return await create_topic("events", 3)
