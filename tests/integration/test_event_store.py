@@ -10,7 +10,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.adapters import event_store
-from services.intake.adapters.event_store import ConcurrencyConflict, chain_hash
+from services.intake.adapters.event_store import ConcurrencyConflict
+from shared.chain import GENESIS_HASH, chain_hash
 from services.intake.adapters.tables import events
 from services.intake.adapters.unit_of_work import Context, UnitOfWork
 from shared.auth import Principal
@@ -44,7 +45,7 @@ async def read_all(engine: AsyncEngine, after: int = 0) -> list[EventEnvelope]:
 
 async def verify_chain(engine: AsyncEngine) -> int:
     """Recompute the whole hash chain; return the number of events checked."""
-    expected_prev, count = event_store.GENESIS_HASH, 0
+    expected_prev, count = GENESIS_HASH, 0
     async with engine.connect() as conn:
         async for envelope, prev_hash, digest in event_store.stream_all(conn, page=97):
             count += 1

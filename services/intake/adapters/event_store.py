@@ -6,7 +6,6 @@ that tails ``position > last_seen`` can never skip an event that commits late (t
 out-of-order sequence trap). The lock also gives every check a consistent view.
 """
 
-import hashlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -16,11 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.adapters.tables import events
-from shared.codec import canonical_bytes
+from shared.chain import GENESIS_HASH, chain_hash
 from shared.envelope import EventEnvelope
 
 APPEND_LOCK = 0x45524B  # "ERK": the advisory lock key that serialises appends
-GENESIS_HASH = bytes(32)
 NOTIFY_CHANNEL = "erk_events"
 
 
@@ -31,11 +29,6 @@ class ConcurrencyConflict(Exception):
 async def lock_for_append(conn: AsyncConnection) -> None:
     """Serialise writers until this transaction ends (commit or rollback)."""
     await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
-
-
-def chain_hash(prev_hash: bytes, envelope: EventEnvelope) -> bytes:
-    """Tamper-evident link: sha256(previous hash || canonical form of this event)."""
-    return hashlib.sha256(prev_hash + canonical_bytes(envelope)).digest()
 
 
 async def append(conn: AsyncConnection, batch: Sequence[EventEnvelope]) -> list[EventEnvelope]:
