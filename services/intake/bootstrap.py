@@ -12,7 +12,6 @@ from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.adapters import tables
@@ -22,19 +21,16 @@ from services.intake.domain.errors import Rejected
 from services.intake.entrypoints.http import add_health, build_router
 from services.intake.entrypoints.ingress import register_ingress
 from services.intake.entrypoints.roster_http import build_roster_router
+from services.intake.service_layer.committer import GroupCommitter
 from services.intake.service_layer.handlers import handle
 from services.intake.settings import IntakeSettings
 from shared.auth import Principal
-from shared.db import make_engine
+from shared.db import asyncpg_dsn, make_engine
 from shared.http import bearer_principal, install_error_handlers
 from shared.policy import load_policy
 from shared.settings import AuthSettings, KafkaSettings
 
 log = logging.getLogger(__name__)
-
-
-def asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class _RollBack(Exception):
@@ -54,6 +50,7 @@ class Intake:
             settings.relay_batch_size, settings.relay_idle_poll_s,
         )
         self._zone = ZoneInfo(settings.timezone)
+        self._committer = GroupCommitter(self._run_group)
 
     def today(self) -> date:
         return datetime.now(self._zone).date()
@@ -61,16 +58,25 @@ class Intake:
     async def execute(self, principal: Principal, commands: list[Any]) -> list[
         dict[str, Any] | Rejected
     ]:
-        """Run commands in one serialised transaction; a rejected one records nothing."""
-        results: list[dict[str, Any] | Rejected] = []
+        """Run commands (in a shared, serialised transaction); a rejected one records
+        nothing. The answer comes once the transaction has committed."""
+        return await self._committer.submit(principal, commands)
+
+    async def _run_group(self, requests: list[tuple[Principal, list[Any]]]) -> list[list[Any]]:
         today = self.today()
-        async with UnitOfWork(self.engine, Context(principal)) as uow:
-            for command in commands:
-                try:
-                    results.append(await handle(uow, command, today))
-                except Rejected as rejected:
-                    results.append(rejected)
-        return results
+        answers: list[list[Any]] = []
+        async with UnitOfWork(self.engine, Context(requests[0][0])) as uow:
+            await uow.prefetch(requests)
+            for principal, commands in requests:
+                uow.context = Context(principal)
+                results: list[Any] = []
+                for command in commands:
+                    try:
+                        results.append(await handle(uow, command, today))
+                    except Rejected as rejected:
+                        results.append(rejected)
+                answers.append(results)
+        return answers
 
     async def execute_all_or_nothing(
         self, principal: Principal, commands: list[Any], dry_run: bool = False
@@ -118,6 +124,7 @@ class Intake:
         return report
 
     async def close(self) -> None:
+        await self._committer.close()
         await self.engine.dispose()
 
 

@@ -1,27 +1,33 @@
 """One serialised write transaction: read the facts, record events, update the write model.
 
-Events recorded in a unit of work are appended to the store in one statement when it
-commits; the write-model rows change immediately, so later commands in the same unit
-see earlier ones (a batch with a repeated activity id, a day's running total).
+Facts are cached for the life of the unit and can be prefetched for a whole batch of
+commands in a few set-based queries; new activity rows and the events are written in bulk
+when the unit commits. The caches are updated as commands record, so later commands in
+the same unit see earlier ones (a repeated activity id, a day's running total).
 """
 
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.intake.adapters import event_store
 from services.intake.adapters import tables as t
+from services.intake.domain.commands import ReportActivity
+from services.intake.domain.rules import ActivityFacts, EmployeeFacts, period_of
 from shared.auth import Principal
-from services.intake.domain.rules import ActivityFacts, EmployeeFacts
 from shared.envelope import EventEnvelope
 from shared.events import Event
 from shared.policy import Policy
+
+_POLICIES: dict[str, Policy] = {}
+"""Parsed policies by version: a published version never changes, so parse it once."""
 
 
 @dataclass
@@ -40,12 +46,35 @@ class Context:
     correlation_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
+@dataclass(frozen=True)
+class ActivityRow:
+    activity_id: uuid.UUID
+    nip: str
+    work_date: date
+    minutes: int
+    source: str
+    external_ref: str | None
+    status: str
+    version: int
+    event_id: uuid.UUID
+
+    def facts(self) -> ActivityFacts:
+        return ActivityFacts(str(self.activity_id), self.nip, self.work_date, self.source)
+
+
 class UnitOfWork:
     def __init__(self, engine: AsyncEngine, context: Context) -> None:
         self._engine = engine
         self.context = context
-        self._pending: list[Recorded] = []
         self.conn: AsyncConnection
+        self._pending: list[Recorded] = []
+        self._new_activities: dict[uuid.UUID, ActivityRow] = {}
+        self._employees: dict[str, EmployeeFacts | None] = {}
+        self._activities: dict[uuid.UUID, ActivityRow | None] = {}
+        self._refs: dict[tuple[str, str], ActivityRow | None] = {}
+        self._minutes: dict[tuple[str, date], int] = {}
+        self._closed: dict[str, bool] = {}
+        self._policies: list[tuple[str, int, str]] | None = None
 
     async def __aenter__(self) -> "UnitOfWork":
         self.conn = await self._engine.connect()
@@ -67,6 +96,9 @@ class UnitOfWork:
             await self.conn.close()
 
     async def _flush(self) -> None:
+        if self._new_activities:
+            rows = [vars(row) for row in self._new_activities.values()]
+            await self.conn.execute(t.activities.insert(), rows)
         stored = await event_store.append(self.conn, [r.envelope for r in self._pending])
         for recorded, event in zip(self._pending, stored, strict=True):
             recorded.position = event.position
@@ -94,13 +126,65 @@ class UnitOfWork:
         self._pending.append(recorded)
         return recorded
 
+    # -- prefetch --------------------------------------------------------------------------
+
+    async def prefetch(self, requests: Sequence[tuple[Principal, Sequence[Any]]]) -> None:
+        """Load, in a handful of queries, the facts a group of activity reports needs."""
+        reports = [(p, c) for p, commands in requests for c in commands
+                   if isinstance(c, ReportActivity)]
+        if len(reports) < 2:
+            return
+        ids = {c.activity_id for _, c in reports} - self._activities.keys()
+        for row in await self._select_activities(t.activities.c.activity_id.in_(ids)):
+            self._activities[row.activity_id] = row
+        self._activities.update({i: None for i in ids if i not in self._activities})
+        refs = {(p.source, c.external_ref) for p, c in reports if c.external_ref}
+        refs -= self._refs.keys()
+        if refs:
+            cols = tuple_(t.activities.c.source, t.activities.c.external_ref)
+            for row in await self._select_activities(cols.in_(refs)):
+                self._refs[(row.source, row.external_ref or "")] = row
+            self._refs.update({r: None for r in refs if r not in self._refs})
+        await self._prefetch_employees({c.nip for _, c in reports})
+        await self._prefetch_minutes({(c.nip, c.work_date) for _, c in reports})
+        for period in {period_of(c.work_date) for _, c in reports}:
+            await self.is_closed(period)
+
+    async def _prefetch_employees(self, nips: Iterable[str]) -> None:
+        wanted = set(nips) - self._employees.keys()
+        if not wanted:
+            return
+        e = t.employees
+        result = await self.conn.execute(
+            select(e.c.nip, e.c.unit, e.c.structural).where(e.c.nip.in_(wanted)))
+        for row in result:
+            self._employees[row.nip] = EmployeeFacts(row.nip, row.unit, row.structural)
+        self._employees.update({n: None for n in wanted if n not in self._employees})
+
+    async def _prefetch_minutes(self, days: set[tuple[str, date]]) -> None:
+        wanted = days - self._minutes.keys()
+        if not wanted:
+            return
+        a = t.activities
+        # nip IN (...) AND day IN (...) uses the (nip, work_date) index; a row-value IN
+        # list does not. The few extra (nip, day) pairs it returns are ignored.
+        result = await self.conn.execute(
+            select(a.c.nip, a.c.work_date, func.sum(a.c.minutes))
+            .where(a.c.nip.in_({nip for nip, _ in wanted}),
+                   a.c.work_date.in_({day for _, day in wanted}), a.c.status != "rejected")
+            .group_by(a.c.nip, a.c.work_date))
+        found = {(row[0], row[1]): int(row[2]) for row in result}
+        self._minutes.update({key: found.get(key, 0) for key in wanted})
+
+    async def _select_activities(self, condition: Any) -> list[ActivityRow]:
+        result = await self.conn.execute(select(*_ACTIVITY_COLUMNS).where(condition))
+        return [ActivityRow(*row) for row in result]
+
     # -- facts ---------------------------------------------------------------------------
 
     async def employee(self, nip: str) -> EmployeeFacts | None:
-        row = (await self.conn.execute(
-            select(t.employees.c.nip, t.employees.c.unit, t.employees.c.structural)
-            .where(t.employees.c.nip == nip))).first()
-        return EmployeeFacts(row.nip, row.unit, row.structural) if row else None
+        await self._prefetch_employees([nip])
+        return self._employees[nip]
 
     async def employee_version(self, nip: str) -> int:
         version = await self.conn.scalar(
@@ -122,36 +206,51 @@ class UnitOfWork:
             current = await self.superior_on(current, day)
         return chain
 
-    async def activity_row(self, activity_id: uuid.UUID) -> Any:
-        return (await self.conn.execute(
-            select(t.activities).where(t.activities.c.activity_id == activity_id))).first()
+    async def activity_row(self, activity_id: uuid.UUID) -> ActivityRow | None:
+        if activity_id not in self._activities:
+            rows = await self._select_activities(t.activities.c.activity_id == activity_id)
+            self._activities[activity_id] = rows[0] if rows else None
+        return self._activities[activity_id]
 
-    async def activity_by_ref(self, source: str, external_ref: str) -> Any:
-        return (await self.conn.execute(select(t.activities).where(and_(
-            t.activities.c.source == source, t.activities.c.external_ref == external_ref)))).first()
+    async def activity_by_ref(self, source: str, external_ref: str) -> ActivityRow | None:
+        key = (source, external_ref)
+        if key not in self._refs:
+            rows = await self._select_activities(and_(
+                t.activities.c.source == source, t.activities.c.external_ref == external_ref))
+            self._refs[key] = rows[0] if rows else None
+        return self._refs[key]
 
     async def activity(self, activity_id: uuid.UUID) -> ActivityFacts | None:
         row = await self.activity_row(activity_id)
-        if row is None:
-            return None
-        return ActivityFacts(str(row.activity_id), row.nip, row.work_date, row.source)
+        return row.facts() if row else None
 
     async def minutes_on(self, nip: str, day: date) -> int:
-        a = t.activities
-        total = await self.conn.scalar(select(func.coalesce(func.sum(a.c.minutes), 0)).where(
-            and_(a.c.nip == nip, a.c.work_date == day, a.c.status != "rejected")))
-        return int(total or 0)
+        await self._prefetch_minutes({(nip, day)})
+        return self._minutes[(nip, day)]
 
     async def is_closed(self, period: str) -> bool:
-        return bool(await self.conn.scalar(
-            select(func.count()).where(t.periods.c.period == period)))
+        if period not in self._closed:
+            self._closed[period] = bool(await self.conn.scalar(
+                select(func.count()).where(t.periods.c.period == period)))
+        return self._closed[period]
 
     async def policy_for(self, period: str) -> Policy | None:
-        p = t.policies
-        document = await self.conn.scalar(
-            select(p.c.document).where(p.c.effective_from <= period)
-            .order_by(p.c.effective_from.desc(), p.c.stream_version.desc()).limit(1))
-        return Policy.model_validate(document) if document is not None else None
+        if self._policies is None:
+            p = t.policies
+            result = await self.conn.execute(select(p.c.effective_from, p.c.stream_version,
+                                                    p.c.version))
+            self._policies = sorted((tuple(row) for row in result), reverse=True)
+        for effective_from, _, version in self._policies:
+            if effective_from <= period:
+                return await self._policy(version)
+        return None
+
+    async def _policy(self, version: str) -> Policy:
+        if version not in _POLICIES:
+            document = await self.conn.scalar(
+                select(t.policies.c.document).where(t.policies.c.version == version))
+            _POLICIES[version] = Policy.model_validate(document)
+        return _POLICIES[version]
 
     async def policy_stream_version(self) -> int:
         return int(await self.conn.scalar(
@@ -165,13 +264,46 @@ class UnitOfWork:
 
     # -- write model -----------------------------------------------------------------------
 
+    def add_activity(self, row: ActivityRow) -> None:
+        """A new activity; inserted in bulk when the unit commits."""
+        self._new_activities[row.activity_id] = row
+        self._activities[row.activity_id] = row
+        if row.external_ref is not None:
+            self._refs[(row.source, row.external_ref)] = row
+        key = (row.nip, row.work_date)
+        self._minutes[key] = self._minutes.get(key, 0) + row.minutes
+
+    async def set_activity_status(self, row: ActivityRow, status: str, version: int) -> None:
+        updated = replace(row, status=status, version=version)
+        self._activities[row.activity_id] = updated
+        key = (row.nip, row.work_date)
+        if key in self._minutes:  # rejected minutes do not count towards the day's total
+            was, now = row.status == "rejected", status == "rejected"
+            self._minutes[key] += (row.minutes if was else 0) - (row.minutes if now else 0)
+        if row.activity_id in self._new_activities:
+            self._new_activities[row.activity_id] = updated
+            return
+        await self.update(t.activities, {"activity_id": row.activity_id},
+                          {"status": status, "version": version})
+
     async def upsert(self, table: Any, values: dict[str, Any], keys: list[str]) -> None:
         statement = insert(table).values(**values)
         updates = {k: v for k, v in values.items() if k not in keys}
         await self.conn.execute(
             statement.on_conflict_do_update(index_elements=keys, set_=updates)
             if updates else statement.on_conflict_do_nothing())
+        if table is t.employees:
+            self._employees.pop(values["nip"], None)
 
     async def update(self, table: Any, keys: dict[str, Any], values: dict[str, Any]) -> None:
         condition = and_(*(table.c[name] == value for name, value in keys.items()))
         await self.conn.execute(table.update().where(condition).values(**values))
+
+    async def close_period_row(self, period: str, closed_at: datetime) -> None:
+        await self.upsert(t.periods, {"period": period, "closed_at": closed_at}, ["period"])
+        self._closed[period] = True
+
+
+_ACTIVITY_COLUMNS = [t.activities.c[name] for name in (
+    "activity_id", "nip", "work_date", "minutes", "source", "external_ref", "status",
+    "version", "event_id")]

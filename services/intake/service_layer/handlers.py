@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from services.intake.adapters import tables as t
-from services.intake.adapters.unit_of_work import UnitOfWork
+from services.intake.adapters.unit_of_work import ActivityRow, UnitOfWork
 from services.intake.domain import commands as c
 from services.intake.domain import rules
 from services.intake.domain.errors import Rejected, conflict
@@ -62,41 +62,42 @@ async def report_activity(uow: UnitOfWork, cmd: c.ReportActivity, today: date) -
         today,
     )
     recorded = uow.record(event, f"activity-{cmd.activity_id}", 1, cmd.nip)
-    row = {
-        "activity_id": cmd.activity_id, "nip": cmd.nip, "work_date": cmd.work_date,
-        "minutes": cmd.minutes, "source": source, "external_ref": cmd.external_ref,
-        "status": "pending", "version": 1, "event_id": recorded.envelope.event_id,
-    }
-    await uow.upsert(t.activities, row, ["activity_id"])
+    row = ActivityRow(cmd.activity_id, cmd.nip, cmd.work_date, cmd.minutes, source,
+                      cmd.external_ref, "pending", 1, recorded.envelope.event_id)
+    uow.add_activity(row)
     return _answer(row)
 
 
-def _answer(row: Any) -> Answer:
-    return {"activity_id": str(row["activity_id"]), "event_id": str(row["event_id"]),
+def _answer(row: ActivityRow) -> Answer:
+    return {"activity_id": str(row.activity_id), "event_id": str(row.event_id),
             "status": "accepted"}
 
 
-def _repeat_answer(row: Any, cmd: c.ReportActivity, source: str) -> Answer:
-    """A retry gets the original answer; a different activity under a used id is refused."""
-    same = (row.activity_id, row.nip, row.work_date, row.minutes, row.source) == (
-        cmd.activity_id, cmd.nip, cmd.work_date, cmd.minutes, source)
+def _repeat_answer(row: ActivityRow, cmd: c.ReportActivity, source: str) -> Answer:
+    """A retry gets the original answer; a different activity under a used id is refused.
+
+    ``row`` was found by activity_id or by (source, external_ref); a retry matched by its
+    external_ref may carry a fresh activity_id (the e-service regenerated it), so the
+    activity_id itself is not compared: the original activity's answer is returned."""
+    same = (row.nip, row.work_date, row.minutes, row.source) == (
+        cmd.nip, cmd.work_date, cmd.minutes, source)
     if not same:
         raise conflict("duplicate_activity",
                        "activity_id or (source, external_ref) already used by another activity",
                        "activity_id")
-    return _answer(row._mapping)
+    return _answer(row)
 
 
 async def decide_activity(uow: UnitOfWork, cmd: c.DecideActivity, today: date) -> Answer:
     row = await uow.activity_row(cmd.activity_id)
-    activity = await uow.activity(cmd.activity_id)
     superior = await uow.superior_on(row.nip, row.work_date) if row else None
     closed = await uow.is_closed(period_of(row.work_date)) if row else False
-    event = rules.decide_activity(cmd, uow.context.principal, activity, superior, closed)
+    event = rules.decide_activity(cmd, uow.context.principal, row.facts() if row else None,
+                                  superior, closed)
+    assert row is not None  # decide_activity refused an unknown activity
     version = row.version + 1
     recorded = uow.record(event, f"activity-{cmd.activity_id}", version, row.nip)
-    await uow.update(t.activities, {"activity_id": cmd.activity_id},
-                     {"status": cmd.decision, "version": version})
+    await uow.set_activity_status(row, cmd.decision, version)
     return {"activity_id": str(cmd.activity_id), "event_id": str(recorded.envelope.event_id),
             "status": cmd.decision}
 
@@ -125,8 +126,7 @@ async def close_period(uow: UnitOfWork, cmd: c.ClosePeriod, today: date) -> Answ
     event = rules.close_period(cmd, uow.context.principal, await uow.is_closed(cmd.period),
                                today)
     recorded = uow.record(event, f"period-{cmd.period}", 1, BROADCAST_KEY)
-    await uow.upsert(t.periods, {"period": cmd.period, "closed_at": recorded.envelope.recorded_at},
-                     ["period"])
+    await uow.close_period_row(cmd.period, recorded.envelope.recorded_at)
     return {"period": cmd.period, "event_id": str(recorded.envelope.event_id)}
 
 
