@@ -5,10 +5,12 @@ from pathlib import Path
 import typer
 import uvicorn
 
+from services.appraisal.entrypoints.audit_cli import app as audit_app
 from services.appraisal.settings import AppraisalSettings
 from shared.db import migrate as run_migrations
 
 app = typer.Typer(help="e-RK appraisal (read side).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 MIGRATIONS = Path(__file__).resolve().parent.parent / "adapters" / "migrations"
 
 

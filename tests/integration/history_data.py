@@ -1,0 +1,140 @@
+"""A small but complete event history, made through intake's own handlers, and a "live"
+projection built the way production builds it: relay -> Kafka -> apply_in."""
+
+import asyncio
+import contextlib
+import os
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.appraisal.adapters.projection_store import Record, apply_in
+from services.intake.adapters.relay import Relay, make_producer
+from services.intake.adapters.unit_of_work import Context, UnitOfWork
+from services.intake.bootstrap import asyncpg_dsn
+from services.intake.domain import commands as c
+from services.intake.service_layer.handlers import handle
+from shared.auth import Principal
+from shared.codec import decode_envelope
+from shared.policy import default_policy_path, load_policy
+
+KAFKA = os.environ.get("ERK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+ADMIN = Principal("admin", "admin")
+BOSS = "196804111993031009"
+STAFF = ["199001012015032001", "198505052010011002", "197512312000121003",
+         "198001012005011001", "199203152018012004"]
+INDICATORS = ["integritas", "pelayanan", "komitmen", "disiplin", "kerja_sama"]
+
+
+async def run(engine: AsyncEngine, principal: Principal, command: Any, today: date) -> Any:
+    async with UnitOfWork(engine, Context(principal)) as uow:
+        return await handle(uow, command, today)
+
+
+def workdays(start: date, count: int) -> list[date]:
+    days, day = [], start
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+async def make_history(engine: AsyncEngine, days: int = 4) -> dict[str, Any]:
+    """Policy, roster, reporting lines, activities in Feb and March 2026, decisions, 360
+    reviews, February closed. Returns the ids a test may want to look at."""
+    start = date(2026, 1, 20)
+    await run(engine, ADMIN, load_policy(default_policy_path()), start)
+    for nip in [BOSS, *STAFF]:
+        await run(engine, ADMIN, c.RegisterEmployee(
+            nip=nip, name=f"Pegawai {nip[-4:]}", unit="BAPENDA-SAMSAT",
+            position="Kepala" if nip == BOSS else "Staf", structural=nip == BOSS), start)
+    for nip in STAFF:
+        await run(engine, ADMIN, c.ChangeReportingLine(
+            nip=nip, superior_nip=BOSS, effective_from=date(2026, 1, 1)), start)
+    activities: list[tuple[str, uuid.UUID, date]] = []
+    for month_start in (date(2026, 2, 2), date(2026, 3, 2)):
+        for day in workdays(month_start, days):
+            for i, nip in enumerate(STAFF):
+                activity = uuid.uuid4()
+                await run(engine, Principal(nip, "employee"), c.ReportActivity(
+                    activity_id=activity, nip=nip, work_date=day, minutes=240 + 10 * i,
+                    description="Pelayanan pembayaran PKB", external_ref=None), day)
+                activities.append((nip, activity, day))
+    decisions = ["approved", "approved", "rejected", "revision_requested"]
+    decided: dict[uuid.UUID, str] = {}
+    for n, (_, activity, day) in enumerate(activities):
+        if n % 7 == 6:
+            continue  # some stay pending
+        decision = decisions[n % 4] if n % 3 == 0 else "approved"
+        await run(engine, Principal(BOSS, "superior"), c.DecideActivity(
+            activity_id=activity, decision=decision, note=None), day + timedelta(days=1))
+        decided[activity] = decision
+    for ratee in STAFF:
+        await run(engine, Principal(BOSS, "superior"), c.SubmitBehaviourReview(
+            period="2026-02", ratee_nip=ratee,
+            scores={k: 80 + len(ratee) % 7 for k in INDICATORS}), date(2026, 2, 27))
+        for rater in STAFF:
+            if rater != ratee:
+                await run(engine, Principal(rater, "employee"), c.SubmitBehaviourReview(
+                    period="2026-02", ratee_nip=ratee,
+                    scores={k: 70 + int(rater[-1]) for k in INDICATORS}), date(2026, 2, 27))
+    await run(engine, ADMIN, c.ClosePeriod(period="2026-02"), date(2026, 3, 11))
+    return {"activities": activities, "decided": decided}
+
+
+async def publish_all(url: str, engine: AsyncEngine, topic: str, head: int) -> None:
+    """Run the real relay until the whole store is on ``topic``."""
+    relay = Relay(engine, asyncpg_dsn(url), lambda: make_producer(KAFKA), topic,
+                  batch_size=500, idle_poll_s=0.2)
+    task = asyncio.create_task(relay.run())
+    try:
+        async def wait() -> None:
+            while relay.published_position < head:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.05)
+        await asyncio.wait_for(wait(), 60)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def consume_into(engine: AsyncEngine, topic: str, partitions: int, batch: int = 37,
+                       stop_at_position: int | None = None, pause: float = 0.0) -> None:
+    """Apply the whole topic with apply_in in small batches, as the live consumer does
+    (optionally stopping every partition at a global position)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        end = await consumer.end_offsets(tps)
+        done = {tp for tp in tps if end[tp] == 0}
+        while len(done) < len(tps):
+            fetched = await consumer.getmany(timeout_ms=500, max_records=batch)
+            records = []
+            for tp, messages in fetched.items():
+                for m in messages:
+                    if tp in done or m.offset >= end[tp]:
+                        break
+                    if stop_at_position is not None and (
+                            decode_envelope(m.value).position or 0) > stop_at_position:
+                        done.add(tp)
+                        break
+                    records.append(Record(m.topic, m.partition, m.offset, m.value, m.key,
+                                          m.timestamp))
+                    if m.offset + 1 >= end[tp]:
+                        done.add(tp)
+            if records:
+                async with engine.begin() as conn:
+                    await apply_in(conn, records)
+                await asyncio.sleep(pause)
+    finally:
+        await consumer.stop()
