@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 Nip = Annotated[str, StringConstraints(pattern=r"^\d{18}$")]
 """18-digit civil-servant id (NIP). Intake checks its dates; the contract checks its shape."""
 
-Period = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
-"""An appraisal month, 'YYYY-MM'."""
+Period = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])$")]
+"""An appraisal month, 'YYYY-MM' (years 1000..9999: year 0000 is no calendar year)."""
 
 EmploymentType = Literal["PNS", "PPPK", "CPNS"]
 Decision = Literal["approved", "rejected", "revision_requested"]

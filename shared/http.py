@@ -1,12 +1,14 @@
 """HTTP pieces both services share: error bodies, bearer authentication, health shape."""
 
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.auth import AuthError, Principal, Role, verify_token
 from shared.settings import AuthSettings
@@ -45,12 +47,22 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "invalid_request", f"{field or 'body'}: {err.get('msg')}",
                               field)
 
-    @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    # Starlette's class, not FastAPI's subclass: the framework itself raises Starlette's
+    # (an unparseable body, an unknown path, a wrong method) and those need our body too.
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         if isinstance(exc.detail, dict):
             return error_response(exc.status_code, **exc.detail, headers=exc.headers)
-        return error_response(exc.status_code, "http_error", str(exc.detail),
-                              headers=exc.headers)
+        return error_response(exc.status_code, _status_code_name(exc.status_code),
+                              str(exc.detail), headers=exc.headers)
+
+
+def _status_code_name(status: int) -> str:
+    """A stable code for a bare HTTP error: 400 -> 'bad_request', 405 -> 'method_not_allowed'."""
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "http_error"
 
 
 def bearer_principal(settings: AuthSettings) -> Callable[[Request], Principal]:

@@ -9,12 +9,14 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     Table,
     Text,
-    Index,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -134,3 +136,45 @@ eligibility = Table(
 PROJECTION_TABLES = [employees, reporting_lines, activities, activity_history, employee_months,
                      behaviour_reviews, policies, periods, eligibility]
 """Tables that are a pure function of the event history (compared by verify)."""
+
+# -- dead letters and held keys (migration appraisal_0002) -----------------------------------
+# Consumer bookkeeping, not projections: never part of PROJECTION_TABLES or of a checksum.
+
+_Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
+
+dead_letters = Table(
+    "dead_letters", metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("topic", Text, nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("code", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("event_type", Text),
+    Column("position", BigInteger),
+    Column("status", Text, nullable=False),  # open | retried | skipped
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_by", Text),
+    UniqueConstraint("topic", "partition", "offset", name="dead_letters_source"),
+    Index("dead_letters_open", "topic", "partition", "status"),
+)
+"""Records the consumer could not apply. While one is open its key is held on its partition."""
+
+parked_records = Table(
+    "parked_records", metadata,
+    Column("topic", Text, primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("offset", BigInteger, primary_key=True),
+    Column("key", Text, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("position", BigInteger),
+    Column("parked_at", DateTime(timezone=True), nullable=False),
+    Index("parked_records_key", "topic", "key"),
+)
+"""Records held back behind an open dead letter, in offset order, applied when it is resolved."""
+
+CONSUMER_TABLES = [consumer_positions, dead_letters, parked_records]
+"""Consumer bookkeeping (not a function of the event history alone)."""

@@ -1,0 +1,146 @@
+"""The whole system as real processes: fresh databases and topics, both services started
+with ``python -m ... serve`` exactly as an operator would, and stopped afterwards.
+
+The ``system`` fixture is module scoped: each e2e module gets a system of its own, so a
+scenario's figures never include another module's events. The services' output goes to
+files under a temporary directory; their tails are attached to every failing e2e test.
+"""
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from shared.settings import AuthSettings
+from tests.e2e.support import KAFKA, Service, System, Topics, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_S = 60.0
+# Service settings the test sets itself; anything inherited under these prefixes is dropped
+# so a developer's shell (e.g. INTAKE_POLICY_FILE, the dev ports) cannot leak in.
+OWNED_PREFIXES = ("INTAKE_", "APPRAISAL_", "ERK_KAFKA_")
+
+
+def _environment(system: System, intake_port: int, appraisal_port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OWNED_PREFIXES)}
+    suffix = uuid.uuid4().hex[:8]
+    env.update({
+        "PYTHONUNBUFFERED": "1",
+        "ERK_JWT_SECRET": AuthSettings().secret.get_secret_value(),  # type: ignore[call-arg]
+        "ERK_KAFKA_BOOTSTRAP": KAFKA,
+        "ERK_KAFKA_EVENTS_TOPIC": system.topics.events,
+        "ERK_KAFKA_INGRESS_TOPIC": system.topics.ingress,
+        "ERK_KAFKA_REJECTED_TOPIC": system.topics.rejected,
+        "ERK_KAFKA_DLQ_TOPIC": system.topics.dlq,
+        "INTAKE_DATABASE_URL": system.intake_db,
+        "INTAKE_HTTP_PORT": str(intake_port),
+        "INTAKE_INGRESS_GROUP": f"erk-e2e-ingress-{suffix}",
+        "INTAKE_RELAY_IDLE_POLL_S": "0.2",
+        "APPRAISAL_DATABASE_URL": system.appraisal_db,
+        "APPRAISAL_HTTP_PORT": str(appraisal_port),
+        "APPRAISAL_CONSUMER_GROUP": f"erk-e2e-appraisal-{suffix}",
+    })
+    return env
+
+
+def _start(name: str, module: str, env: dict[str, str], log_dir: Path) -> Service:
+    log = log_dir / f"{name}.log"
+    with log.open("wb") as out:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", module, "serve"], cwd=REPO, env=env,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return Service(name, process, log)
+
+
+def _stop(service: Service, grace_s: float = 10.0) -> None:
+    process = service.process
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+async def _wait_healthy(system: System) -> None:
+    targets = {"intake": system.intake_url, "appraisal": system.appraisal_url}
+    last: dict[str, str] = dict.fromkeys(targets, "no answer yet")
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    async with httpx.AsyncClient(timeout=5) as client:
+        while time.monotonic() < deadline:
+            for service in system.services:
+                if service.process.poll() is not None:
+                    pytest.fail(f"{service.name} exited with {service.process.returncode} "
+                                f"while starting\n{system.logs()}", pytrace=False)
+            for name, url in list(targets.items()):
+                try:
+                    response = await client.get(f"{url}/health")
+                    last[name] = f"{response.status_code} {response.text}"
+                    if response.status_code == 200 and response.json()["status"] == "ok":
+                        del targets[name]
+                except httpx.HTTPError as exc:
+                    last[name] = f"{type(exc).__name__}: {exc}"
+            if not targets:
+                return
+            await asyncio.sleep(0.3)
+    pytest.fail(f"services not healthy after {STARTUP_TIMEOUT_S:.0f}s: "
+                f"{ {name: last[name] for name in targets} }\n{system.logs()}", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+async def system(create_database: Callable[[str], Awaitable[str]],
+                 tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[System]:
+    """Both services as subprocesses on fresh databases, topics and consumer groups."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    run = uuid.uuid4().hex[:10]
+    topics = Topics(*(f"erk.e2e.{purpose}.{run}" for purpose in
+                      ("events", "ingress", "rejected", "dlq")))
+    await admin.create_topics([NewTopic(topics.events, 6, 1), NewTopic(topics.ingress, 3, 1),
+                               NewTopic(topics.rejected, 1, 1), NewTopic(topics.dlq, 1, 1)])
+    intake_port, appraisal_port = free_port(), free_port()
+    system = System(
+        intake_url=f"http://127.0.0.1:{intake_port}",
+        appraisal_url=f"http://127.0.0.1:{appraisal_port}",
+        topics=topics,
+        intake_db=await create_database("intake"),
+        appraisal_db=await create_database("appraisal"),
+    )
+    env = _environment(system, intake_port, appraisal_port)
+    log_dir = tmp_path_factory.mktemp("services")
+    try:
+        system.services.append(
+            _start("intake", "services.intake.entrypoints.cli", env, log_dir))
+        system.services.append(
+            _start("appraisal", "services.appraisal.entrypoints.cli", env, log_dir))
+        await _wait_healthy(system)
+        yield system
+    finally:
+        for service in system.services:
+            await asyncio.to_thread(_stop, service)
+        with contextlib.suppress(Exception):
+            await admin.delete_topics(list(vars(topics).values()))
+        await admin.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Attach the services' log tails to a failing e2e test."""
+    report = yield
+    system = getattr(item, "funcargs", {}).get("system")
+    if report.failed and isinstance(system, System):
+        report.sections.append(("services", system.logs()))
+    return report
