@@ -33,30 +33,29 @@ consumer and is idempotent.
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Table, case, delete, func, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import case, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.appraisal.adapters import tables as t
+from services.appraisal.adapters.eligibility_store import recompute_eligibility
+from services.appraisal.adapters.rows import CHUNK, rows_where, upsert
 from services.appraisal.domain import projector
-from services.appraisal.domain.eligibility import Inputs, compute_rows
 from shared.codec import UndecodableEvent, decode_envelope, decode_payload
 from shared.envelope import EventEnvelope
 from shared.events import (
     ActivityReported,
+    EmployeeRegistered,
     Event,
     ReportingLineChanged,
     ReviewSubmitted,
     ValidationReview,
 )
 from shared.topics import BROADCAST_KEY
-
-CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -254,7 +253,7 @@ async def apply_events(conn: AsyncConnection, events: list[Decoded]) -> None:
     for envelope, event, partition in events:
         projector.apply(ws, envelope, event, partition)
     await _flush(conn, ws)
-    await _recompute_eligibility(conn, ws)
+    await recompute_eligibility(conn, ws)
 
 
 async def _record_dead_letters(conn: AsyncConnection, letters: list[DeadLetter]) -> None:
@@ -431,30 +430,22 @@ async def _load_workset(
     activity_ids = {str(e.review.activity_id) for _, e, _ in events
                     if isinstance(e, ReviewSubmitted)
                     and isinstance(e.review, ValidationReview)}
-    for row in await _rows(conn, t.activities, t.activities.c.activity_id, activity_ids):
+    for row in await rows_where(conn, t.activities, t.activities.c.activity_id, activity_ids):
         ws.activities[row["activity_id"]] = row
     reporters = {e.nip for _, e, _ in events
                  if isinstance(e, ActivityReported | ReportingLineChanged)}
-    for row in await _rows(conn, t.reporting_lines, t.reporting_lines.c.nip, reporters):
+    for row in await rows_where(conn, t.reporting_lines, t.reporting_lines.c.nip, reporters):
         ws.lines[row["nip"]].append(row)
     month_keys = {(e.nip, projector.period_of(e.work_date)) for _, e, _ in events
                   if isinstance(e, ActivityReported)}
     month_keys |= {(a["nip"], a["period"]) for a in ws.activities.values()}
     keys = [t.employee_months.c.nip, t.employee_months.c.period]
-    for row in await _rows(conn, t.employee_months, tuple_(*keys), month_keys):
+    for row in await rows_where(conn, t.employee_months, tuple_(*keys), month_keys):
         ws.months[(row["nip"], row["period"])] = row
+    registered = {e.nip for _, e, _ in events if isinstance(e, EmployeeRegistered)}
+    ws.known_before = {row["nip"] for row in
+                       await rows_where(conn, t.employees, t.employees.c.nip, registered)}
     return ws
-
-
-async def _rows(conn: AsyncConnection, table: Table, column: Any, keys: Iterable[Any]) -> list[
-    dict[str, Any]
-]:
-    keys = list(keys)
-    rows: list[dict[str, Any]] = []
-    for start in range(0, len(keys), CHUNK):
-        result = await conn.execute(select(table).where(column.in_(keys[start:start + CHUNK])))
-        rows.extend(dict(row._mapping) for row in result)
-    return rows
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -474,64 +465,7 @@ def _last_per_key(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list({(line["nip"], line["effective_from"]): line for line in lines}.values())
 
 
-async def upsert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows, replacing those with the same primary key."""
-    if not rows:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    keys = [c.name for c in table.primary_key.columns]
-    for start in range(0, len(rows), CHUNK):
-        statement = dialect.insert(table)
-        others = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
-        statement = (statement.on_conflict_do_update(index_elements=keys, set_=others)
-                     if others else statement.on_conflict_do_nothing(index_elements=keys))
-        await conn.execute(statement, rows[start:start + CHUNK])
-
-
 async def _save_positions(conn: AsyncConnection, topic: str,
                           positions: dict[int, dict[str, Any]]) -> None:
     await upsert(conn, t.consumer_positions,
                  [{"topic": topic, "partition": p, **state} for p, state in positions.items()])
-
-
-# -- eligibility -----------------------------------------------------------------------------
-
-async def _recompute_eligibility(conn: AsyncConnection, ws: projector.Workset) -> None:
-    keys = set(ws.touched)
-    for partition, period in ws.sweeps:
-        keys |= await _sweep_keys(conn, partition, period)
-    if not keys:
-        return
-    inputs = await _eligibility_inputs(conn, keys)
-    await upsert(conn, t.eligibility, compute_rows(inputs, sorted(keys)))
-
-
-async def _eligibility_inputs(conn: AsyncConnection, keys: set[tuple[str, str]]) -> Inputs:
-    nips = {nip for nip, _ in keys}
-    month_cols = tuple_(t.employee_months.c.nip, t.employee_months.c.period)
-    review_cols = tuple_(t.behaviour_reviews.c.ratee_nip, t.behaviour_reviews.c.period)
-    reviews: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for row in await _rows(conn, t.behaviour_reviews, review_cols, keys):
-        reviews[(row["ratee_nip"], row["period"])].append(row)
-    return Inputs(
-        employees={r["nip"]: r for r in await _rows(conn, t.employees, t.employees.c.nip, nips)},
-        months={(r["nip"], r["period"]): r
-                for r in await _rows(conn, t.employee_months, month_cols, keys)},
-        reviews=reviews,
-        policies=[dict(r._mapping) for r in await conn.execute(select(t.policies))],
-        closed=set((await conn.execute(select(t.periods.c.period))).scalars()),
-    )
-
-
-async def _sweep_keys(conn: AsyncConnection, partition: int, from_period: str) -> set[
-    tuple[str, str]
-]:
-    """Every employee of a partition, for every known period from ``from_period`` on."""
-    periods: set[str] = set()
-    for table in (t.employee_months, t.periods):
-        result = await conn.execute(select(table.c.period).distinct()
-                                    .where(table.c.period >= from_period))
-        periods |= {row.period for row in result}
-    nips = (await conn.execute(select(t.employees.c.nip)
-                               .where(t.employees.c.partition == partition))).scalars().all()
-    return {(nip, period) for nip in nips for period in periods}

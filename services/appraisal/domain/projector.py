@@ -28,6 +28,22 @@ def period_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """Recompute eligibility on one partition after a broadcast event.
+
+    A period close covers every employee of the partition on the roster at that point of
+    the stream (``registered_before`` of this batch's registrations came before it); a
+    policy covers every employee-month that has figures or a row from ``period`` on. Both
+    depend only on the event order, never on how the stream was cut into batches.
+    """
+
+    partition: int
+    period: str
+    closing: bool
+    registered_before: int = 0
+
+
 @dataclass
 class Workset:
     """Rows of one batch, keyed by primary key; ``dirty`` says which to write back."""
@@ -44,8 +60,12 @@ class Workset:
     dirty: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
     touched: set[tuple[str, str]] = field(default_factory=set)
     """(nip, period) whose eligibility must be recomputed."""
-    sweeps: set[tuple[int, str]] = field(default_factory=set)
-    """(partition, period) whose every employee's eligibility must be recomputed."""
+    sweeps: list["Sweep"] = field(default_factory=list)
+    """Eligibility recomputations that broadcast events ask for."""
+    registered: list[str] = field(default_factory=list)
+    """NIPs registered in this batch, in order (a sweep covers those before it)."""
+    known_before: set[str] = field(default_factory=set)
+    """Of ``registered``, those already on the roster before this batch."""
 
     def superior_on(self, nip: str, day: date) -> str | None:
         current = [line for line in self.lines.get(nip, []) if line["effective_from"] <= day]
@@ -68,6 +88,7 @@ def apply(ws: Workset, envelope: EventEnvelope, event: Event, partition: int) ->
         case EmployeeRegistered():
             ws.employees[event.nip] = {**event.model_dump(), "partition": partition}
             ws.dirty["employees"].add(event.nip)
+            ws.registered.append(event.nip)
         case ReportingLineChanged():
             line = event.model_dump()
             ws.lines[event.nip] = [x for x in ws.lines[event.nip]
@@ -89,11 +110,12 @@ def apply(ws: Workset, envelope: EventEnvelope, event: Event, partition: int) ->
                                           "effective_from": event.effective_from,
                                           "position": envelope.position}
             ws.dirty["policies"].add(event.version)
-            ws.sweeps.add((partition, event.effective_from))
+            ws.sweeps.append(Sweep(partition, event.effective_from, closing=False))
         case PeriodClosed():
             ws.closed[event.period] = {"period": event.period, "position": envelope.position}
             ws.dirty["closed"].add(event.period)
-            ws.sweeps.add((partition, event.period))
+            ws.sweeps.append(Sweep(partition, event.period, closing=True,
+                                   registered_before=len(ws.registered)))
 
 
 def _reported(ws: Workset, envelope: EventEnvelope, event: ActivityReported) -> None:
