@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from services.appraisal.adapters.projection_store import ProjectionStore
 from services.appraisal.entrypoints.consumer import ProjectionConsumer
+from services.appraisal.entrypoints.dashboard import build_dashboard_router
 from services.appraisal.entrypoints.http import build_router
 from services.appraisal.metrics import Metrics
 from services.appraisal.settings import AppraisalSettings
@@ -47,6 +48,7 @@ def build_app(settings: AppraisalSettings | None = None, consume: bool = True) -
                   description="Read side: projections of the event history, and queries.")
     install_error_handlers(app)
     app.include_router(build_router(engine, bearer_principal(auth)))
+    app.include_router(build_dashboard_router(engine, bearer_principal(auth)))
 
     @app.get("/health", tags=["operations"])
     async def health(response: Response) -> dict[str, Any]:

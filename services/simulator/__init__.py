@@ -1,0 +1,1 @@
+"""Simulator: a synthetic organisation and its traffic, driven through the public APIs."""
