@@ -67,7 +67,7 @@ async def _retry(what: str, deadline: float, attempt):
             return await attempt()
         except CheckFailed:
             raise
-        except Exception as exc:  # noqa: BLE001 - anything means "not ready yet"
+        except Exception as exc:
             last = exc
         if time.monotonic() >= deadline:
             raise CheckFailed(f"{what}: {type(last).__name__}: {last}")
@@ -112,7 +112,8 @@ async def _ensure_topics() -> dict[str, int]:
                 break
             await asyncio.sleep(0.5)
         else:
-            raise RuntimeError(f"topics without leaders / not in metadata: {sorted(set(TOPICS) - set(partitions))}")
+            missing = sorted(set(TOPICS) - set(partitions))
+            raise RuntimeError(f"topics without leaders / not in metadata: {missing}")
 
         # partition counts can only grow: grow when the wanted count is larger
         grow = {
@@ -204,7 +205,8 @@ async def check_postgres(deadline: float) -> str:
             await conn.close()
 
     for db in DATABASES:
-        await _retry(f"postgres: SELECT 1 on database {db} failed", deadline, lambda db=db: select_one(db))
+        await _retry(f"postgres: SELECT 1 on database {db} failed", deadline,
+                     lambda db=db: select_one(db))
     where = POSTGRES_URL.split("@")[-1]
     return f"postgres: ok ({where}, databases {', '.join(DATABASES)})"
 

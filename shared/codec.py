@@ -39,7 +39,8 @@ def decode_envelope(data: bytes) -> EventEnvelope:
     try:
         return EventEnvelope.model_validate_json(data)
     except ValidationError as exc:
-        raise UndecodableEvent("undecodable", f"not an event envelope: {_first_error(exc)}") from exc
+        reason = f"not an event envelope: {_first_error(exc)}"
+        raise UndecodableEvent("undecodable", reason) from exc
 
 
 def decode_payload(envelope: EventEnvelope) -> Event:

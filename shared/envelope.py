@@ -29,5 +29,7 @@ class EventEnvelope(BaseModel):
     actor: str = Field(description="Principal that caused it: a NIP, an e-service id or 'admin'.")
     source: str = Field(description="Channel it came through: 'app', 'admin' or an e-service id.")
     correlation_id: UUID = Field(description="Id shared by everything one request caused.")
-    causation_id: UUID | None = Field(None, description="Id of the command or event that caused it.")
+    causation_id: UUID | None = Field(
+        None, description="Id of the command or event that caused it."
+    )
     payload: dict[str, Any] = Field(description="The event body; its schema is the event type's.")

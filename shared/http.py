@@ -1,6 +1,6 @@
 """HTTP pieces both services share: error bodies, bearer authentication, health shape."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -25,9 +25,10 @@ class ErrorBody(BaseModel):
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+                   headers: Mapping[str, str] | None = None) -> JSONResponse:
     body = ErrorBody(error=ErrorDetail(code=code, message=message, field=field))
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    return JSONResponse(body.model_dump(), status_code=status,
+                        headers=dict(headers) if headers else None)
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

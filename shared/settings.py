@@ -13,7 +13,7 @@ class KafkaSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ERK_KAFKA_", extra="ignore")
 
-    bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma separated.")
+    bootstrap: str = Field("127.0.0.1:9092", description="Bootstrap servers, comma separated.")
     events_topic: str = Field(topics.EVENTS, description="Topic of committed events.")
     dlq_topic: str = Field(topics.EVENTS_DLQ, description="Dead-letter topic of events.")
     ingress_topic: str = Field(topics.INGRESS_ACTIVITIES, description="e-service commands in.")

@@ -23,7 +23,7 @@ from shared.settings import AuthSettings, KafkaSettings
 def build_app(settings: AppraisalSettings | None = None, consume: bool = True) -> FastAPI:
     settings = settings or AppraisalSettings()
     kafka = KafkaSettings()
-    auth = AuthSettings()  # type: ignore[call-arg]  # secret comes from the environment
+    auth = AuthSettings()  # the secret comes from the environment
     engine = make_engine(settings.database_url)
     metrics = Metrics()
     consumer = ProjectionConsumer(ProjectionStore(engine), kafka.bootstrap, kafka.events_topic,
@@ -58,7 +58,7 @@ def build_app(settings: AppraisalSettings | None = None, consume: bool = True) -
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
             report["postgres"] = {"status": "ok"}
-        except Exception as exc:  # noqa: BLE001 - health reports, never raises
+        except Exception as exc:
             report["postgres"] = {"status": "down", "error": type(exc).__name__}
         task = state.get("task")
         alive = task is not None and not task.done()

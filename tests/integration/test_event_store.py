@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.adapters import event_store
 from services.intake.adapters.event_store import ConcurrencyConflict
-from shared.chain import GENESIS_HASH, chain_hash
 from services.intake.adapters.tables import events
 from services.intake.adapters.unit_of_work import Context, UnitOfWork
 from shared.auth import Principal
+from shared.chain import GENESIS_HASH, chain_hash
 from shared.codec import decode_payload
 from shared.envelope import EventEnvelope
 from shared.events import PeriodClosed

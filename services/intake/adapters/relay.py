@@ -7,6 +7,7 @@ global position. One relay runs per store, elected with a session advisory lock.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 
@@ -102,10 +103,8 @@ class Relay:
             await _close_quietly(producer)
 
     async def _wait_for_work(self) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), self._idle_poll_s)
-        except TimeoutError:
-            pass
 
     async def _next_batch(self) -> list[EventEnvelope]:
         async with self._engine.connect() as conn:
@@ -145,5 +144,5 @@ async def _close_quietly(producer: AIOKafkaProducer | None) -> None:
     if producer is not None:
         try:
             await producer.stop()
-        except Exception:  # noqa: BLE001 - already recovering from an error
+        except Exception:
             log.debug("relay: producer stop failed", exc_info=True)

@@ -4,6 +4,7 @@ The schema itself is created by the Alembic migrations next to this file.
 """
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -14,7 +15,6 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
-    BigInteger,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 

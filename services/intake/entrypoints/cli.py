@@ -46,7 +46,7 @@ def token(
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}")
     principal = Principal(subject=subject, role=role)  # type: ignore[arg-type]
-    typer.echo(issue_token(AuthSettings(), principal, timedelta(hours=hours)))  # type: ignore[call-arg]
+    typer.echo(issue_token(AuthSettings(), principal, timedelta(hours=hours)))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
 """Intake's HTTP API: commands in, answers out. Thin: authenticate, run the handler, answer."""
 
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -12,7 +11,7 @@ from pydantic import BaseModel, Field
 from services.intake.domain import commands as c
 from services.intake.domain.errors import Rejected
 from shared.auth import Principal
-from shared.events import Period
+from shared.events import Decision, Period
 from shared.http import ERROR_RESPONSES, error_response
 from shared.policy import Policy
 
@@ -20,7 +19,7 @@ Execute = Callable[[Principal, list[Any]], Awaitable[list[dict[str, Any] | Rejec
 
 
 class DecisionBody(BaseModel):
-    decision: c.Decision = Field(description="approved, rejected or revision_requested.")
+    decision: Decision = Field(description="approved, rejected or revision_requested.")
     note: c.Text | None = Field(None, max_length=500, description="Reason for the owner.")
 
 

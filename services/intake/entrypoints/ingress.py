@@ -38,7 +38,7 @@ class Refusal:
 def _header(record: "ConsumerRecord[bytes, bytes]", name: str) -> str | None:
     for key, value in record.headers or ():
         if key.lower() == name:
-            return value.decode(errors="replace")
+            return bytes(value).decode(errors="replace")
     return None
 
 

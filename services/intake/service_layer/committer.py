@@ -8,6 +8,7 @@ connection) is retried request by request, so one bad request cannot fail its ne
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -48,10 +49,8 @@ class GroupCommitter:
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     async def _run(self) -> None:
         while True:
@@ -61,7 +60,8 @@ class GroupCommitter:
                 await self._commit(self._take())
 
     def _take(self) -> list[_Waiting]:
-        group, size = [], 0
+        group: list[_Waiting] = []
+        size = 0
         while self._queue and (not group or size + len(self._queue[0].request[1])
                                <= self._max_commands):
             waiting = self._queue.pop(0)
@@ -72,7 +72,7 @@ class GroupCommitter:
     async def _commit(self, group: list[_Waiting]) -> None:
         try:
             results = await self._run_group([w.request for w in group])
-        except Exception as exc:  # noqa: BLE001 - isolate the failing request below
+        except Exception as exc:
             if len(group) == 1:
                 _settle(group[0], error=exc)
                 return
