@@ -6,8 +6,9 @@ event breaks the chain at that point.
 """
 
 import hashlib
+from typing import Any
 
-from shared.codec import canonical_bytes
+from shared.codec import canonical_bytes, canonical_json
 from shared.envelope import EventEnvelope
 
 GENESIS_HASH = bytes(32)
@@ -15,3 +16,8 @@ GENESIS_HASH = bytes(32)
 
 def chain_hash(prev_hash: bytes, envelope: EventEnvelope) -> bytes:
     return hashlib.sha256(prev_hash + canonical_bytes(envelope)).digest()
+
+
+def chain_hash_of(prev_hash: bytes, document: dict[str, Any]) -> bytes:
+    """:func:`chain_hash` of an envelope already dumped with ``model_dump(mode="json")``."""
+    return hashlib.sha256(prev_hash + canonical_json(document)).digest()

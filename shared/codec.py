@@ -31,7 +31,12 @@ def encode(envelope: EventEnvelope) -> bytes:
 
 def canonical_bytes(envelope: EventEnvelope) -> bytes:
     """Deterministic bytes of an envelope (sorted keys), the input of the tamper-evident hash."""
-    return orjson.dumps(envelope.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return canonical_json(envelope.model_dump(mode="json"))
+
+
+def canonical_json(document: dict[str, Any]) -> bytes:
+    """:func:`canonical_bytes` of an envelope already dumped to JSON-compatible values."""
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
 def decode_envelope(data: bytes) -> EventEnvelope:

@@ -1,11 +1,14 @@
 """Database plumbing both services use: engines and migrations."""
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 _ALEMBIC_ENV = Path(__file__).parent / "alembic"
 
@@ -16,11 +19,16 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     PostgreSQL connections use TLS only when the URL asks for it (``?ssl=require``): on
     loopback TLS costs a third of the CPU and protects nothing.
     """
+    json = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
-        return create_async_engine(url)
+        return create_async_engine(url, **json)
     connect_args = {} if "ssl" in make_url(url).query else {"ssl": False}
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                               pool_pre_ping=True, connect_args=connect_args)
+                               pool_pre_ping=True, connect_args=connect_args, **json)
+
+
+def _dumps(value: object) -> str:
+    return orjson.dumps(value).decode()
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -42,3 +50,11 @@ def migrate(url: str, versions: Path, revision: str = "head") -> None:
     config.set_main_option("version_locations", str(versions))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(config, revision)
+
+
+async def copy_rows(conn: AsyncConnection, table: str, columns: Sequence[str],
+                    rows: Iterable[Sequence[Any]]) -> None:
+    """COPY rows into a PostgreSQL table inside the connection's current transaction."""
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None
+    await driver.copy_records_to_table(table, records=list(rows), columns=list(columns))

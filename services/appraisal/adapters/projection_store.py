@@ -45,7 +45,7 @@ from services.appraisal.adapters import tables as t
 from services.appraisal.adapters.eligibility_store import recompute_eligibility
 from services.appraisal.adapters.rows import CHUNK, rows_where, upsert
 from services.appraisal.domain import projector
-from shared.codec import UndecodableEvent, decode_envelope, decode_payload
+from shared.codec import UndecodableEvent, decode_envelope, decode_payload, encode
 from shared.envelope import EventEnvelope
 from shared.events import (
     ActivityReported,
@@ -68,6 +68,12 @@ class Record:
     value: bytes
     key: bytes | None = None
     timestamp_ms: int | None = None
+    envelope: EventEnvelope | None = None
+    """Already decoded and validated (a rebuild from the store): skips decoding again."""
+
+    def raw(self) -> bytes:
+        """The record's bytes (encoded on demand for a pre-decoded record)."""
+        return self.value if self.value or self.envelope is None else encode(self.envelope)
 
 
 @dataclass
@@ -178,7 +184,7 @@ async def load_gate(conn: AsyncConnection, topic: str) -> Gate:
 
 def _decode(record: Record) -> tuple[EventEnvelope | None, Event | None, UndecodableEvent | None]:
     try:
-        envelope = decode_envelope(record.value)
+        envelope = record.envelope or decode_envelope(record.value)
     except UndecodableEvent as exc:
         return None, None, exc
     if envelope.position is None:
@@ -226,7 +232,7 @@ async def apply_in(conn: AsyncConnection, records: Sequence[Record]) -> BatchRes
             if key == BROADCAST_KEY:
                 gate.hold(record.partition, BROADCAST_KEY)
             parked.append({"topic": record.topic, "partition": record.partition,
-                           "offset": record.offset, "key": key, "value": record.value,
+                           "offset": record.offset, "key": key, "value": record.raw(),
                            "position": position, "parked_at": _now()})
             continue
         if error is not None or event is None or envelope is None:
@@ -261,12 +267,12 @@ async def _record_dead_letters(conn: AsyncConnection, letters: list[DeadLetter])
         record = letter.record
         envelope = None
         with contextlib.suppress(UndecodableEvent):
-            envelope = decode_envelope(record.value)
+            envelope = decode_envelope(record.raw())
         letter.id = await conn.scalar(
             t.dead_letters.insert().returning(t.dead_letters.c.id).values(
                 topic=record.topic, partition=record.partition, offset=record.offset,
                 key=key_of(record), code=letter.code, reason=letter.reason,
-                value=record.value, status="open", created_at=_now(),
+                value=record.raw(), status="open", created_at=_now(),
                 event_type=envelope.event_type if envelope else None,
                 position=envelope.position if envelope else None))
 

@@ -28,14 +28,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.appraisal.adapters import tables as t
 from services.appraisal.adapters.projection_store import Record, apply_in
-from shared.codec import UndecodableEvent, decode_envelope, encode
+from shared.codec import UndecodableEvent, decode_envelope
 from shared.db import make_engine, migrate
 from shared.history import EventHistory
 from shared.topics import BROADCAST_KEY
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SCHEMA_ENV = Path(__file__).resolve().parent / "schema_alembic"
-BATCH = 5000
+BATCH = 10_000
 BUILD_PREFIX = "erk_build_"
 PREVIOUS_PREFIX = "erk_prev_"
 
@@ -98,12 +98,12 @@ async def store_batches(
         key = envelope.subject_nip.encode()
         targets = everyone if envelope.subject_nip == BROADCAST_KEY else [
             partition_for(key, partitions)]
-        value = encode(envelope)
         position = envelope.position or 0
         for partition in targets:
             if limits is not None and position > limits.get(partition, 0):
                 continue
-            records.append(Record(topic, partition, offsets[partition], value, key))
+            records.append(Record(topic, partition, offsets[partition], b"", key,
+                                  envelope=envelope))
             offsets[partition] += 1
         if len(records) >= batch:
             stats.records += len(records)
@@ -265,13 +265,36 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+async def read_ahead(batches: AsyncIterator[list[Record]], depth: int = 2) -> AsyncIterator[
+    list[Record]
+]:
+    """Read the next batches while the current one is applied: the source (store or Kafka)
+    and the target database then work at the same time instead of taking turns."""
+    queue: asyncio.Queue[list[Record] | None] = asyncio.Queue(depth)
+
+    async def pump() -> None:
+        try:
+            async for records in batches:
+                await queue.put(records)
+        finally:
+            await queue.put(None)
+
+    task = asyncio.create_task(pump())
+    try:
+        while (records := await queue.get()) is not None:
+            yield records
+        await task  # re-raise a failure of the source
+    finally:
+        task.cancel()
+
+
 async def apply_batches(
     engine: AsyncEngine, batches: AsyncIterator[list[Record]], source: SourceStats,
     schema: str | None = None, progress: Progress | None = None,
 ) -> ReplayStats:
     """Apply every batch in a transaction of its own (so a long replay can resume)."""
     stats, started, seen = ReplayStats(), time.perf_counter(), 0
-    async for records in batches:
+    async for records in read_ahead(batches):
         async with engine.begin() as conn:
             result = await apply_in(await in_schema(conn, schema), records)
         stats.applied += result.applied

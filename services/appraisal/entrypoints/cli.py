@@ -9,9 +9,18 @@ from services.appraisal.entrypoints.audit_cli import app as audit_app
 from services.appraisal.entrypoints.dead_letters_cli import app as dead_letters_app
 from services.appraisal.settings import AppraisalSettings
 from shared.db import migrate as run_migrations
+from shared.runtime import tune_gc
 
 app = typer.Typer(help="e-RK appraisal (read side).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+
+
+@app.callback()
+def _runtime() -> None:
+    tune_gc()
+
+
+
 app.add_typer(dead_letters_app, name="dead-letters")
 MIGRATIONS = Path(__file__).resolve().parent.parent / "adapters" / "migrations"
 

@@ -171,7 +171,7 @@ async def publish_dead_letters(producer: AIOKafkaProducer, dlq_topic: str,
                    ("source_partition", str(record.partition).encode()),
                    ("source_offset", str(record.offset).encode()),
                    ("dead_letter_id", str(letter.id or "").encode())]
-        futures.append(await producer.send(dlq_topic, record.value, key=record.key,
+        futures.append(await producer.send(dlq_topic, record.raw(), key=record.key,
                                            headers=headers))
         log.warning("dead letter %s at %s/%d/%d: %s", letter.code, record.topic,
                     record.partition, record.offset, letter.reason)

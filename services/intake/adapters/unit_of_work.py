@@ -8,7 +8,7 @@ the same unit see earlier ones (a repeated activity id, a day's running total).
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any
@@ -22,6 +22,7 @@ from services.intake.adapters import tables as t
 from services.intake.domain.commands import ReportActivity
 from services.intake.domain.rules import ActivityFacts, EmployeeFacts, period_of
 from shared.auth import Principal
+from shared.db import copy_rows
 from shared.envelope import EventEnvelope
 from shared.events import Event
 from shared.policy import Policy
@@ -97,8 +98,8 @@ class UnitOfWork:
 
     async def _flush(self) -> None:
         if self._new_activities:
-            rows = [vars(row) for row in self._new_activities.values()]
-            await self.conn.execute(t.activities.insert(), rows)
+            rows = [astuple(row) for row in self._new_activities.values()]
+            await copy_rows(self.conn, "activities", _ACTIVITY_FIELDS, rows)
         stored = await event_store.append(self.conn, [r.envelope for r in self._pending])
         for recorded, event in zip(self._pending, stored, strict=True):
             recorded.position = event.position
@@ -134,12 +135,12 @@ class UnitOfWork:
                    if isinstance(c, ReportActivity)]
         if len(reports) < 2:
             return
-        ids = {c.activity_id for _, c in reports} - self._activities.keys()
+        ids = {c.activity_id for _, c in reports if c.activity_id not in self._activities}
         for row in await self._select_activities(t.activities.c.activity_id.in_(ids)):
             self._activities[row.activity_id] = row
         self._activities.update({i: None for i in ids if i not in self._activities})
-        refs = {(p.source, c.external_ref) for p, c in reports if c.external_ref}
-        refs -= self._refs.keys()
+        refs = {(p.source, c.external_ref) for p, c in reports
+                if c.external_ref and (p.source, c.external_ref) not in self._refs}
         if refs:
             cols = tuple_(t.activities.c.source, t.activities.c.external_ref)
             for row in await self._select_activities(cols.in_(refs)):
@@ -151,7 +152,7 @@ class UnitOfWork:
             await self.is_closed(period)
 
     async def _prefetch_employees(self, nips: Iterable[str]) -> None:
-        wanted = set(nips) - self._employees.keys()
+        wanted = {nip for nip in nips if nip not in self._employees}
         if not wanted:
             return
         e = t.employees
@@ -162,7 +163,7 @@ class UnitOfWork:
         self._employees.update({n: None for n in wanted if n not in self._employees})
 
     async def _prefetch_minutes(self, days: set[tuple[str, date]]) -> None:
-        wanted = days - self._minutes.keys()
+        wanted = {key for key in days if key not in self._minutes}
         if not wanted:
             return
         a = t.activities
@@ -307,3 +308,4 @@ class UnitOfWork:
 _ACTIVITY_COLUMNS = [t.activities.c[name] for name in (
     "activity_id", "nip", "work_date", "minutes", "source", "external_ref", "status",
     "version", "event_id")]
+_ACTIVITY_FIELDS = [f.name for f in fields(ActivityRow)]

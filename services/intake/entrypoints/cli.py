@@ -9,10 +9,16 @@ import uvicorn
 from services.intake.settings import IntakeSettings
 from shared.auth import ROLES, Principal, issue_token
 from shared.db import migrate as run_migrations
+from shared.runtime import tune_gc
 from shared.settings import AuthSettings
 
 app = typer.Typer(help="e-RK intake (write side).", no_args_is_help=True)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "adapters" / "migrations"
+
+
+@app.callback()
+def _runtime() -> None:
+    tune_gc()
 
 
 @app.command()
