@@ -7,6 +7,8 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -58,3 +60,9 @@ async def copy_rows(conn: AsyncConnection, table: str, columns: Sequence[str],
     driver = (await conn.get_raw_connection()).driver_connection
     assert driver is not None
     await driver.copy_records_to_table(table, records=list(rows), columns=list(columns))
+
+
+def any_of(column: Any, values: Iterable[Any]) -> Any:
+    """``column = ANY(:array)``: one SQL text whatever the number of values, so PostgreSQL
+    prepares it once per connection (an IN list is new SQL for every length)."""
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))

@@ -1,6 +1,6 @@
 """HTTP pieces both services share: error bodies, bearer authentication, health shape."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.auth import AuthError, Principal, Role, verify_token
+from shared.auth import AuthError, Principal, Role, TokenCache
 from shared.settings import AuthSettings
 
 
@@ -66,10 +66,11 @@ def _status_code_name(status: int) -> str:
         return "http_error"
 
 
-def bearer_principal(settings: AuthSettings) -> Callable[[Request], Principal]:
+def bearer_principal(settings: AuthSettings) -> Callable[[Request], Awaitable[Principal]]:
     """A FastAPI dependency that turns the Authorization header into a Principal (or 401)."""
+    tokens = TokenCache(settings)
 
-    def principal(request: Request) -> Principal:
+    async def principal(request: Request) -> Principal:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
@@ -77,7 +78,7 @@ def bearer_principal(settings: AuthSettings) -> Callable[[Request], Principal]:
                                       "message": "send 'Authorization: Bearer <token>'"},
                                 headers={"WWW-Authenticate": "Bearer"})
         try:
-            return verify_token(settings, token.strip())
+            return tokens.verify(token.strip())
         except AuthError as exc:
             raise HTTPException(401, {"code": "invalid_token", "message": str(exc)},
                                 headers={"WWW-Authenticate": "Bearer"}) from exc

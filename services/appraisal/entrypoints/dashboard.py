@@ -1,7 +1,7 @@
 """The dashboard: one HTML page (no build step, no CDN) over the query API, and the few extra
 read endpoints it needs (periods, units, people). Read only, for dashboard-type roles."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +17,7 @@ PAGE = Path(__file__).with_name("dashboard.html")
 READERS = {"admin", "auditor", "dashboard"}
 
 
-def build_dashboard_router(engine: AsyncEngine, principal: Callable[..., Principal]) -> (
+def build_dashboard_router(engine: AsyncEngine, principal: Callable[..., Awaitable[Principal]]) -> (
     APIRouter
 ):
     router = APIRouter()

@@ -1,6 +1,6 @@
 """Appraisal's query API for dashboards, apps and auditors. Read only."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
@@ -22,7 +22,7 @@ def _not_found(message: str) -> HTTPException:
     return HTTPException(404, {"code": "not_found", "message": message})
 
 
-def build_router(engine: AsyncEngine, principal: Callable[..., Principal]) -> APIRouter:
+def build_router(engine: AsyncEngine, principal: Callable[..., Awaitable[Principal]]) -> APIRouter:
     router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
     Caller = Annotated[Principal, Depends(principal)]
 

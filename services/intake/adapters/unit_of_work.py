@@ -8,12 +8,13 @@ the same unit see earlier ones (a repeated activity id, a day's running total).
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -22,7 +23,7 @@ from services.intake.adapters import tables as t
 from services.intake.domain.commands import ReportActivity
 from services.intake.domain.rules import ActivityFacts, EmployeeFacts, period_of
 from shared.auth import Principal
-from shared.db import copy_rows
+from shared.db import any_of, copy_rows
 from shared.envelope import EventEnvelope
 from shared.events import Event
 from shared.policy import Policy
@@ -98,7 +99,7 @@ class UnitOfWork:
 
     async def _flush(self) -> None:
         if self._new_activities:
-            rows = [astuple(row) for row in self._new_activities.values()]
+            rows = [_ACTIVITY_VALUES(row) for row in self._new_activities.values()]
             await copy_rows(self.conn, "activities", _ACTIVITY_FIELDS, rows)
         stored = await event_store.append(self.conn, [r.envelope for r in self._pending])
         for recorded, event in zip(self._pending, stored, strict=True):
@@ -136,14 +137,15 @@ class UnitOfWork:
         if len(reports) < 2:
             return
         ids = {c.activity_id for _, c in reports if c.activity_id not in self._activities}
-        for row in await self._select_activities(t.activities.c.activity_id.in_(ids)):
+        for row in await self._select_activities(any_of(t.activities.c.activity_id, ids)):
             self._activities[row.activity_id] = row
         self._activities.update({i: None for i in ids if i not in self._activities})
         refs = {(p.source, c.external_ref) for p, c in reports
                 if c.external_ref and (p.source, c.external_ref) not in self._refs}
         if refs:
-            cols = tuple_(t.activities.c.source, t.activities.c.external_ref)
-            for row in await self._select_activities(cols.in_(refs)):
+            condition = and_(any_of(t.activities.c.source, {source for source, _ in refs}),
+                             any_of(t.activities.c.external_ref, {ref for _, ref in refs}))
+            for row in await self._select_activities(condition):
                 self._refs[(row.source, row.external_ref or "")] = row
             self._refs.update({r: None for r in refs if r not in self._refs})
         await self._prefetch_employees({c.nip for _, c in reports})
@@ -157,7 +159,7 @@ class UnitOfWork:
             return
         e = t.employees
         result = await self.conn.execute(
-            select(e.c.nip, e.c.unit, e.c.structural).where(e.c.nip.in_(wanted)))
+            select(e.c.nip, e.c.unit, e.c.structural).where(any_of(e.c.nip, wanted)))
         for row in result:
             self._employees[row.nip] = EmployeeFacts(row.nip, row.unit, row.structural)
         self._employees.update({n: None for n in wanted if n not in self._employees})
@@ -171,8 +173,8 @@ class UnitOfWork:
         # list does not. The few extra (nip, day) pairs it returns are ignored.
         result = await self.conn.execute(
             select(a.c.nip, a.c.work_date, func.sum(a.c.minutes))
-            .where(a.c.nip.in_({nip for nip, _ in wanted}),
-                   a.c.work_date.in_({day for _, day in wanted}), a.c.status != "rejected")
+            .where(any_of(a.c.nip, {nip for nip, _ in wanted}),
+                   any_of(a.c.work_date, {day for _, day in wanted}), a.c.status != "rejected")
             .group_by(a.c.nip, a.c.work_date))
         found = {(row[0], row[1]): int(row[2]) for row in result}
         self._minutes.update({key: found.get(key, 0) for key in wanted})
@@ -309,3 +311,4 @@ _ACTIVITY_COLUMNS = [t.activities.c[name] for name in (
     "activity_id", "nip", "work_date", "minutes", "source", "external_ref", "status",
     "version", "event_id")]
 _ACTIVITY_FIELDS = [f.name for f in fields(ActivityRow)]
+_ACTIVITY_VALUES = attrgetter(*_ACTIVITY_FIELDS)  # a shallow astuple()

@@ -35,9 +35,9 @@ def _reject(rejected: Rejected) -> JSONResponse:
     return error_response(rejected.status, rejected.code, rejected.message, rejected.field)
 
 
-def build_router(execute: Execute, principal: Callable[..., Principal], max_batch: int) -> (
-    APIRouter
-):
+def build_router(
+    execute: Execute, principal: Callable[..., Awaitable[Principal]], max_batch: int
+) -> APIRouter:
     router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
     Caller = Annotated[Principal, Depends(principal)]
 

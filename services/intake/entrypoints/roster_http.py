@@ -15,7 +15,7 @@ ExecuteAtomic = Callable[[Principal, list[Any], bool], Awaitable[list[tuple[int,
 MAX_BYTES = 20 * 1024 * 1024
 
 
-def build_roster_router(execute: ExecuteAtomic, principal: Callable[..., Principal]) -> (
+def build_roster_router(execute: ExecuteAtomic, principal: Callable[..., Awaitable[Principal]]) -> (
     APIRouter
 ):
     router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
