@@ -229,3 +229,28 @@ async def test_health(client: httpx.AsyncClient) -> None:
     response = await client.get("/health")
     assert response.status_code == 200, response.text
     assert response.json()["postgres"]["status"] == "ok"
+
+
+async def test_day_total_counts_across_requests_and_frees_rejected_minutes(
+        app: FastAPI, client: httpx.AsyncClient, roster: None) -> None:
+    staff, boss = auth(STAFF, "employee"), auth(BOSS, "superior")
+    day = (today(app) - timedelta(days=2)).isoformat()  # a day no other test uses
+    long = activity(app, work_date=day, minutes=480)
+    assert (await client.post("/v1/activities", headers=staff, json=long)).status_code == 201
+    refused = await client.post("/v1/activities", headers=staff,
+                                json=activity(app, work_date=day, minutes=300))
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "day_total_implausible"
+
+    rejected = await client.post(f"/v1/activities/{long['activity_id']}/decision", headers=boss,
+                                 json={"decision": "rejected", "note": "bukan kegiatan kerja"})
+    assert rejected.status_code == 201, rejected.text
+    accepted = await client.post("/v1/activities", headers=staff,
+                                 json=activity(app, work_date=day, minutes=300))
+    assert accepted.status_code == 201, accepted.text
+
+    # within one batch the running total includes the items before: 300 + 240 + 240 > 720
+    batch = [activity(app, work_date=day, minutes=240) for _ in range(2)]
+    results = (await client.post("/v1/activities/batch", headers=staff, json=batch)).json()
+    assert [r["status"] for r in results] == ["accepted", "rejected"]
+    assert results[1]["code"] == "day_total_implausible"

@@ -98,22 +98,10 @@ async def stream_all(
 
 
 def to_envelope(row: Any) -> EventEnvelope:
-    return EventEnvelope(
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        schema_version=row["schema_version"],
-        stream_id=row["stream_id"],
-        stream_version=row["stream_version"],
-        position=row["position"],
-        subject_nip=row["subject_nip"],
-        occurred_at=row["occurred_at"],
-        recorded_at=row["recorded_at"],
-        actor=row["actor"],
-        source=row["source"],
-        correlation_id=row["correlation_id"],
-        causation_id=row["causation_id"],
-        payload=row["payload"],
-    )
+    """An envelope from a stored row, without validating it again: the store holds only
+    envelopes that were validated on append (verify checks the chain if in doubt)."""
+    return EventEnvelope.model_construct(
+        **{name: row[name] for name in _ENVELOPE_FIELDS}, payload=row["payload"])
 
 
 def _row(event: EventEnvelope, payload: dict[str, Any], prev_hash: bytes, digest: bytes) -> (
@@ -122,6 +110,7 @@ def _row(event: EventEnvelope, payload: dict[str, Any], prev_hash: bytes, digest
     return {**vars(event), "payload": payload, "prev_hash": prev_hash, "hash": digest}
 
 
+_ENVELOPE_FIELDS = [name for name in EventEnvelope.model_fields if name != "payload"]
 COPY_FROM = 50
 """Appends of at least this many events use COPY: a third of the cost of an INSERT."""
 _COLUMNS = [column.name for column in events.columns]

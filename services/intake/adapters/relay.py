@@ -9,11 +9,14 @@ global position. One relay runs per store, elected with a session advisory lock.
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import murmur2
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -78,16 +81,11 @@ class Relay:
         self.published_position = await self._load_checkpoint()
         try:
             while True:
-                self._wakeup.clear()
-                batch = await self._next_batch()
-                if not batch:
-                    await self._wait_for_work()
-                    continue
                 try:
                     if producer is None:
                         producer = self._producer_factory()
                         await producer.start()
-                    await self._publish(producer, batch)
+                    await self._publish_until_idle(producer)
                 except KafkaError as exc:
                     # An idempotent producer can stay wedged (e.g. OutOfOrderSequenceNumber)
                     # after a broker blip: drop it and resume from the confirmed checkpoint.
@@ -97,31 +95,64 @@ class Relay:
                     producer = None
                     await asyncio.sleep(1.0)
                     continue
-                await self._save_checkpoint(batch[-1].position or 0)
+                await self._wait_for_work()
         finally:
             # also when cancelled while idle or checkpointing, not only while publishing
             await _close_quietly(producer)
+
+    async def _publish_until_idle(self, producer: AIOKafkaProducer) -> None:
+        """Publish batch after batch; the next batch is read and sent while the previous
+        one waits for its acknowledgement, and the checkpoint follows the acknowledgements.
+        Sends stay in position order, and the idempotent producer keeps that order."""
+        read_position = self.published_position
+        in_flight: deque[tuple[int, asyncio.Future[Any]]] = deque()
+        try:
+            while True:
+                self._wakeup.clear()
+                batch = await self._next_batch(read_position)
+                if batch:
+                    in_flight.append((batch[-1].position or 0, await self._send(producer, batch)))
+                    read_position = batch[-1].position or 0
+                while in_flight and (len(in_flight) > 1 or not batch):
+                    position, acknowledged = in_flight.popleft()
+                    await acknowledged
+                    await self._save_checkpoint(position)
+                if not batch:
+                    return
+        finally:
+            for _, acknowledged in in_flight:
+                acknowledged.cancel()
 
     async def _wait_for_work(self) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), self._idle_poll_s)
 
-    async def _next_batch(self) -> list[EventEnvelope]:
+    async def _next_batch(self, after: int) -> list[EventEnvelope]:
         async with self._engine.connect() as conn:
-            return await event_store.read_after(conn, self.published_position, self._batch_size)
+            return await event_store.read_after(conn, after, self._batch_size)
 
-    async def _publish(self, producer: AIOKafkaProducer, batch: Sequence[EventEnvelope]) -> None:
+    async def _send(self, producer: AIOKafkaProducer,
+                    batch: Sequence[EventEnvelope]) -> "asyncio.Future[Any]":
+        """Queue a batch, partition by partition (aiokafka's partitioner: murmur2 of the
+        key); returns a future of all its acknowledgements."""
         partitions = sorted(await producer.partitions_for(self._topic))
-        futures = []
+        builders: dict[int, Any] = {}
+        futures: list[asyncio.Future[Any]] = []
         for envelope in batch:
             value, key = encode(envelope), envelope.subject_nip.encode()
-            if envelope.subject_nip == BROADCAST_KEY:
-                for partition in partitions:
-                    futures.append(await producer.send(self._topic, value, key=key,
-                                                       partition=partition))
-            else:
-                futures.append(await producer.send(self._topic, value, key=key))
-        await asyncio.gather(*futures)
+            targets = (partitions if envelope.subject_nip == BROADCAST_KEY
+                       else [partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]])
+            for partition in targets:
+                builder = builders.get(partition) or producer.create_batch()
+                if builder.append(key=key, value=value, timestamp=None) is None:
+                    futures.append(await producer.send_batch(builder, self._topic,
+                                                             partition=partition))
+                    builder = producer.create_batch()
+                    builder.append(key=key, value=value, timestamp=None)
+                builders[partition] = builder
+        for partition, builder in builders.items():
+            futures.append(await producer.send_batch(builder, self._topic, partition=partition))
+        return asyncio.gather(*futures)
 
     async def _load_checkpoint(self) -> int:
         async with self._engine.connect() as conn:

@@ -4,6 +4,7 @@ The schema itself is created by the Alembic migrations next to this file.
 """
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -36,7 +37,7 @@ events = Table(
     Column("source", Text, nullable=False),
     Column("correlation_id", UUID(as_uuid=True), nullable=False),
     Column("causation_id", UUID(as_uuid=True)),
-    Column("payload", JSONB, nullable=False),
+    Column("payload", JSON, nullable=False),
     Column("prev_hash", LargeBinary, nullable=False),
     Column("hash", LargeBinary, nullable=False),
 )
@@ -107,3 +108,12 @@ behaviour_reviews = Table(
     Column("ratee_nip", Text, primary_key=True),
     Column("version", Integer, nullable=False),
 )
+
+day_minutes = Table(
+    "day_minutes",
+    metadata,
+    Column("nip", Text, primary_key=True),
+    Column("work_date", Date, primary_key=True),
+    Column("minutes", Integer, nullable=False),
+)
+"""Minutes per employee and day that still count (all but rejected activities)."""

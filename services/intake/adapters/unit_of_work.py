@@ -7,6 +7,7 @@ the same unit see earlier ones (a repeated activity id, a day's running total).
 """
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
@@ -14,7 +15,7 @@ from operator import attrgetter
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -75,6 +76,7 @@ class UnitOfWork:
         self._activities: dict[uuid.UUID, ActivityRow | None] = {}
         self._refs: dict[tuple[str, str], ActivityRow | None] = {}
         self._minutes: dict[tuple[str, date], int] = {}
+        self._minute_changes: dict[tuple[str, date], int] = defaultdict(int)
         self._closed: dict[str, bool] = {}
         self._policies: list[tuple[str, int, str]] | None = None
 
@@ -98,6 +100,7 @@ class UnitOfWork:
             await self.conn.close()
 
     async def _flush(self) -> None:
+        await self._flush_minutes()
         if self._new_activities:
             rows = [_ACTIVITY_VALUES(row) for row in self._new_activities.values()]
             await copy_rows(self.conn, "activities", _ACTIVITY_FIELDS, rows)
@@ -168,15 +171,14 @@ class UnitOfWork:
         wanted = {key for key in days if key not in self._minutes}
         if not wanted:
             return
-        a = t.activities
-        # nip IN (...) AND day IN (...) uses the (nip, work_date) index; a row-value IN
-        # list does not. The few extra (nip, day) pairs it returns are ignored.
+        d = t.day_minutes
+        # nip = ANY(...) AND day = ANY(...) uses the primary key; the few extra (nip, day)
+        # pairs it may return are ignored.
         result = await self.conn.execute(
-            select(a.c.nip, a.c.work_date, func.sum(a.c.minutes))
-            .where(any_of(a.c.nip, {nip for nip, _ in wanted}),
-                   any_of(a.c.work_date, {day for _, day in wanted}), a.c.status != "rejected")
-            .group_by(a.c.nip, a.c.work_date))
-        found = {(row[0], row[1]): int(row[2]) for row in result}
+            select(d.c.nip, d.c.work_date, d.c.minutes)
+            .where(any_of(d.c.nip, {nip for nip, _ in wanted}),
+                   any_of(d.c.work_date, {day for _, day in wanted})))
+        found = {(row[0], row[1]): row[2] for row in result}
         self._minutes.update({key: found.get(key, 0) for key in wanted})
 
     async def _select_activities(self, condition: Any) -> list[ActivityRow]:
@@ -273,21 +275,34 @@ class UnitOfWork:
         self._activities[row.activity_id] = row
         if row.external_ref is not None:
             self._refs[(row.source, row.external_ref)] = row
-        key = (row.nip, row.work_date)
-        self._minutes[key] = self._minutes.get(key, 0) + row.minutes
+        self._count_minutes((row.nip, row.work_date), row.minutes)
 
     async def set_activity_status(self, row: ActivityRow, status: str, version: int) -> None:
         updated = replace(row, status=status, version=version)
         self._activities[row.activity_id] = updated
-        key = (row.nip, row.work_date)
-        if key in self._minutes:  # rejected minutes do not count towards the day's total
-            was, now = row.status == "rejected", status == "rejected"
-            self._minutes[key] += (row.minutes if was else 0) - (row.minutes if now else 0)
+        was, now = row.status == "rejected", status == "rejected"
+        # rejected minutes do not count towards the day's total
+        self._count_minutes((row.nip, row.work_date),
+                            (row.minutes if was else 0) - (row.minutes if now else 0))
         if row.activity_id in self._new_activities:
             self._new_activities[row.activity_id] = updated
             return
         await self.update(t.activities, {"activity_id": row.activity_id},
                           {"status": status, "version": version})
+
+    def _count_minutes(self, key: tuple[str, date], change: int) -> None:
+        if change:
+            self._minute_changes[key] += change
+            if key in self._minutes:
+                self._minutes[key] += change
+
+    async def _flush_minutes(self) -> None:
+        changes = [(nip, day, change) for (nip, day), change in self._minute_changes.items()
+                   if change]
+        if not changes:
+            return
+        nips, days, minutes = (list(column) for column in zip(*changes, strict=True))
+        await self.conn.execute(_ADD_MINUTES, {"nips": nips, "days": days, "minutes": minutes})
 
     async def upsert(self, table: Any, values: dict[str, Any], keys: list[str]) -> None:
         statement = insert(table).values(**values)
@@ -312,3 +327,10 @@ _ACTIVITY_COLUMNS = [t.activities.c[name] for name in (
     "version", "event_id")]
 _ACTIVITY_FIELDS = [f.name for f in fields(ActivityRow)]
 _ACTIVITY_VALUES = attrgetter(*_ACTIVITY_FIELDS)  # a shallow astuple()
+
+# One SQL text for any number of rows (unnest of arrays), so it is prepared once.
+_ADD_MINUTES = text("""
+    INSERT INTO day_minutes (nip, work_date, minutes)
+    SELECT * FROM unnest(CAST(:nips AS text[]), CAST(:days AS date[]), CAST(:minutes AS int[]))
+    ON CONFLICT (nip, work_date) DO UPDATE SET minutes = day_minutes.minutes + EXCLUDED.minutes
+""")

@@ -10,7 +10,7 @@ from services.intake.settings import IntakeSettings
 from shared.auth import ROLES, Principal, issue_token
 from shared.db import migrate as run_migrations
 from shared.runtime import tune_gc
-from shared.settings import AuthSettings
+from shared.settings import AuthSettings, KafkaSettings
 
 app = typer.Typer(help="e-RK intake (write side).", no_args_is_help=True)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "adapters" / "migrations"
@@ -40,6 +40,24 @@ def serve(
     uvicorn.run(build_app(settings, run_relay=relay, run_ingress=ingress),
                 host=settings.http_host,
                 port=settings.http_port, log_level="info", access_log=False)
+
+
+@app.command()
+def relay() -> None:
+    """Run only the store-to-Kafka relay, e.g. as its own process beside ``serve --no-relay``
+    (one relay leads per store; a second one waits as a hot standby)."""
+    import asyncio
+
+    from services.intake.bootstrap import Intake
+
+    async def run() -> None:
+        intake = Intake(IntakeSettings(), KafkaSettings())
+        try:
+            await intake.relay.run()
+        finally:
+            await intake.close()
+
+    asyncio.run(run())
 
 
 @app.command()
