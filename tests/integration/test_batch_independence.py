@@ -6,10 +6,10 @@ import random
 from collections.abc import Sequence
 
 import pytest
-from event_factory import History, organisation_history, wire
 
 from services.appraisal.adapters.checksum import table_checksums
 from services.appraisal.adapters.projection_store import Record, apply_in
+from services.simulator.domain.history import History, organisation_history, wire
 from shared.db import make_engine
 
 pytestmark = pytest.mark.integration

@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from event_factory import History, organisation_history, wire
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -39,6 +38,7 @@ from services.appraisal.adapters.projection_store import ProjectionStore, Record
 from services.appraisal.entrypoints.consumer import ProjectionConsumer
 from services.appraisal.metrics import Metrics
 from services.intake.adapters.tables import events as store_events
+from services.simulator.domain.history import History, organisation_history, wire
 from shared.auth import Principal, issue_token
 from shared.codec import decode_envelope
 from shared.db import make_engine

@@ -13,7 +13,6 @@ from typing import Any
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from event_factory import History, nip, wire
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
@@ -23,6 +22,7 @@ from services.appraisal.adapters.projection_store import ProjectionStore
 from services.appraisal.entrypoints.consumer import ProjectionConsumer
 from services.appraisal.entrypoints.dead_letters_cli import app as dead_letters_app
 from services.appraisal.metrics import Metrics
+from services.simulator.domain.history import History, nip, wire
 from shared.codec import UPCASTERS, encode
 from shared.db import make_engine
 from shared.events import ActivityReported

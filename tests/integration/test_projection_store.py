@@ -8,13 +8,13 @@ from datetime import date
 
 import orjson
 import pytest
-from event_factory import History, nip, wire
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.appraisal.adapters import tables as t
 from services.appraisal.adapters.checksum import table_checksums
 from services.appraisal.adapters.projection_store import ProjectionStore, Record
+from services.simulator.domain.history import History, nip, wire
 from shared.codec import UPCASTERS, encode
 from shared.db import make_engine
 from shared.envelope import EventEnvelope
@@ -50,7 +50,7 @@ class Topic:
         return records
 
     def partition_of(self, key: bytes | None) -> int:
-        """Employee number modulo the partitions (event_factory.nip(i) puts i at 8..13)."""
+        """Employee number modulo the partitions (history.nip(i) puts i at 8..13)."""
         return int((key or b"0" * 18)[8:14]) % self.partitions
 
 
