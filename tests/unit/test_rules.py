@@ -381,3 +381,34 @@ def test_reporting_line_unknown_people() -> None:
 def test_reporting_line_admin_only() -> None:
     err = rejected(rules.change_reporting_line, line(), STAFF_P, STAFF_FACTS, BOSS_FACTS, [])
     assert_rejected(err, "role_not_allowed", 403)
+
+
+# -- publish_policy --------------------------------------------------------------------------
+
+
+def test_publish_policy() -> None:
+    policy = POLICY.model_copy(update={"version": "2026.2", "effective_from": "2026-03"})
+    event = rules.publish_policy(policy, ADMIN, existing=None, last_closed_period="2026-02")
+    assert event is not None
+    assert (event.version, event.effective_from) == ("2026.2", "2026-03")
+    assert event.document == policy.model_dump(mode="json")
+
+
+def test_publish_policy_again_is_a_no_op_but_other_content_conflicts() -> None:
+    document = POLICY.model_dump(mode="json")
+    assert rules.publish_policy(POLICY, ADMIN, existing=document, last_closed_period=None) is None
+    changed = {**document, "monthly_minute_target": 6600}
+    err = rejected(rules.publish_policy, POLICY, ADMIN, existing=changed, last_closed_period=None)
+    assert_rejected(err, "policy_version_exists", 409, "version")
+
+
+def test_publish_policy_may_not_reach_into_a_closed_period() -> None:
+    policy = POLICY.model_copy(update={"version": "2026.2", "effective_from": "2026-02"})
+    err = rejected(rules.publish_policy, policy, ADMIN, existing=None,
+                   last_closed_period="2026-02")
+    assert_rejected(err, "period_closed", 409, "effective_from")
+
+
+def test_publish_policy_admin_only() -> None:
+    err = rejected(rules.publish_policy, POLICY, STAFF_P, existing=None, last_closed_period=None)
+    assert_rejected(err, "role_not_allowed", 403)

@@ -37,14 +37,16 @@ async def _closing_keys(conn: AsyncConnection, ws: Workset, sweep: Sweep) -> set
 
 
 async def _policy_keys(conn: AsyncConnection, sweep: Sweep) -> set[Key]:
-    """Every employee-month of the partition with figures or a row, from the policy on."""
+    """Every employee-month of the partition with figures or a row, from the policy on;
+    closed periods keep what they had."""
+    closed = set((await conn.execute(select(t.periods.c.period))).scalars())
     keys: set[Key] = set()
     for table in (t.employee_months, t.eligibility):
         result = await conn.execute(
             select(table.c.nip, table.c.period)
             .join(t.employees, t.employees.c.nip == table.c.nip)
             .where(t.employees.c.partition == sweep.partition, table.c.period >= sweep.period))
-        keys |= {(row.nip, row.period) for row in result}
+        keys |= {(row.nip, row.period) for row in result if row.period not in closed}
     return keys
 
 
@@ -61,7 +63,8 @@ async def _inputs(conn: AsyncConnection, keys: set[Key]) -> Inputs:
                 for r in await rows_where(conn, t.employee_months, month_cols, keys)},
         reviews=reviews,
         policies=[dict(r._mapping) for r in await conn.execute(select(t.policies))],
-        closed=set((await conn.execute(select(t.periods.c.period))).scalars()),
+        closed={row.period: row.position
+                for row in await conn.execute(select(t.periods.c.period, t.periods.c.position))},
     )
 
 

@@ -48,7 +48,8 @@ async def behaviour_aggregate(conn: AsyncConnection, nip: str, period: str) -> R
     reviews = await conn.execute(select(t.behaviour_reviews).where(
         t.behaviour_reviews.c.ratee_nip == nip, t.behaviour_reviews.c.period == period))
     policies = [dict(r._mapping) for r in await conn.execute(select(t.policies))]
-    policy = Inputs({}, {}, {}, policies, set()).policy_for(period)
+    closed = {r.period: r.position for r in await conn.execute(select(t.periods))}
+    policy = Inputs({}, {}, {}, policies, closed).policy_for(period)
     if person is None or policy is None:
         return None
     ratings = [Rating(r.rater_nip, r.relation, r.scores) for r in reviews]

@@ -16,14 +16,29 @@ class Inputs:
     months: dict[tuple[str, str], Row]
     reviews: dict[tuple[str, str], list[Row]]
     policies: list[Row]
-    closed: set[str]
+    closed: dict[str, int]
+    """Closed period -> global position of its PeriodClosed event."""
 
     def policy_for(self, period: str) -> Policy | None:
-        governing = [p for p in self.policies if p["effective_from"] <= period]
+        """The latest policy effective for ``period``; for a closed period, the latest one
+        published before it closed (what was final stays final)."""
+        closed_at = self.closed.get(period)
+        governing = [p for p in self.policies if p["effective_from"] <= period
+                     and (closed_at is None or p["position"] < closed_at)]
         if not governing:
             return None
         latest = max(governing, key=lambda p: (p["effective_from"], p["position"]))
-        return Policy.model_validate(latest["document"])
+        return parsed_policy(latest["version"], latest["document"])
+
+
+_PARSED: dict[str, Policy] = {}
+
+
+def parsed_policy(version: str, document: dict[str, Any]) -> Policy:
+    """A policy version never changes once published, so it is parsed once per process."""
+    if version not in _PARSED:
+        _PARSED[version] = Policy.model_validate(document)
+    return _PARSED[version]
 
 
 def compute_rows(inputs: Inputs, keys: Iterable[tuple[str, str]]) -> list[Row]:

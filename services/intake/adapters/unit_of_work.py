@@ -257,6 +257,15 @@ class UnitOfWork:
             _POLICIES[version] = Policy.model_validate(document)
         return _POLICIES[version]
 
+    async def policy_document(self, version: str) -> dict[str, Any] | None:
+        document = await self.conn.scalar(
+            select(t.policies.c.document).where(t.policies.c.version == version))
+        return dict(document) if document is not None else None
+
+    async def last_closed_period(self) -> str | None:
+        period = await self.conn.scalar(select(func.max(t.periods.c.period)))
+        return str(period) if period is not None else None
+
     async def policy_stream_version(self) -> int:
         return int(await self.conn.scalar(
             select(func.coalesce(func.max(t.policies.c.stream_version), 0))) or 0)

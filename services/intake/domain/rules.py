@@ -15,6 +15,7 @@ from shared.events import (
     BehaviourReview,
     EmployeeRegistered,
     PeriodClosed,
+    PolicyPublished,
     Relation,
     ReportingLineChanged,
     ReviewSubmitted,
@@ -220,3 +221,27 @@ def close_period(
     if cmd.period >= period_of(today):
         raise Rejected("period_not_ended", f"period {cmd.period} has not ended yet", "period")
     return PeriodClosed(period=cmd.period)
+
+
+def publish_policy(
+    policy: Policy, principal: Principal, existing: dict[str, object] | None,
+    last_closed_period: str | None,
+) -> PolicyPublished | None:
+    """The event publishing ``policy``; None when this exact version is already published.
+
+    A policy may not reach back into a closed period: what was final stays final.
+    """
+    require_role(principal, "admin")
+    document = policy.model_dump(mode="json")
+    if existing is not None:
+        if existing != document:
+            raise conflict("policy_version_exists",
+                           f"version: policy {policy.version} already exists with other content",
+                           "version")
+        return None
+    if last_closed_period is not None and policy.effective_from <= last_closed_period:
+        raise conflict("period_closed",
+                       f"effective_from: period {last_closed_period} is closed; a new policy "
+                       "may govern only later periods", "effective_from")
+    return PolicyPublished(version=policy.version, effective_from=policy.effective_from,
+                           document=document)

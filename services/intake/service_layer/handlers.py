@@ -13,8 +13,7 @@ from services.intake.adapters.unit_of_work import ActivityRow, UnitOfWork
 from services.intake.domain import commands as c
 from services.intake.domain import rules
 from services.intake.domain.errors import Rejected, conflict
-from services.intake.domain.rules import period_of, require_role
-from shared.events import PolicyPublished
+from services.intake.domain.rules import period_of
 from shared.policy import Policy
 from shared.topics import BROADCAST_KEY
 
@@ -131,19 +130,13 @@ async def close_period(uow: UnitOfWork, cmd: c.ClosePeriod, today: date) -> Answ
 
 
 async def publish_policy(uow: UnitOfWork, policy: Policy, today: date) -> Answer:
-    require_role(uow.context.principal, "admin")
-    document = policy.model_dump(mode="json")
-    existing = await uow.conn.scalar(
-        t.policies.select().with_only_columns(t.policies.c.document)
-        .where(t.policies.c.version == policy.version))
-    if existing is not None:
-        if existing != document:
-            raise conflict("policy_version_exists",
-                           f"policy {policy.version} already exists with other content", "version")
+    event = rules.publish_policy(policy, uow.context.principal,
+                                 await uow.policy_document(policy.version),
+                                 await uow.last_closed_period())
+    if event is None:
         return {"version": policy.version, "published": False}
+    document = event.document
     version = await uow.policy_stream_version() + 1
-    event = PolicyPublished(version=policy.version, effective_from=policy.effective_from,
-                            document=document)
     recorded = uow.record(event, "policy", version, BROADCAST_KEY)
     await uow.upsert(t.policies, {"version": policy.version, "document": document,
                                   "effective_from": policy.effective_from,

@@ -1,0 +1,3 @@
+from services.simulator.bench.cli import app
+
+app()

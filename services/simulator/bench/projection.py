@@ -1,0 +1,295 @@
+"""Projection throughput: N events already in Kafka, applied to every projection by the real
+consumer (``erk-appraisal serve`` as a child process), beside three baselines on the same
+events: a straightforward FastStream handler (one event per transaction, on a prefix), the
+raw aiokafka consume-and-decode rate, and the PostgreSQL COPY rate for rows of the same size.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from services.appraisal.adapters.checksum import table_checksums
+from services.appraisal.adapters.projection_store import Record, apply_in
+from services.appraisal.entrypoints.cli import MIGRATIONS as APPRAISAL_MIGRATIONS
+from services.intake.adapters.relay import make_producer
+from services.simulator.bench import infra
+from services.simulator.bench.profiles import summarise
+from services.simulator.domain.history import stream_organisation, wire
+from shared.codec import decode_envelope, decode_payload
+from shared.db import make_engine
+from shared.envelope import EventEnvelope
+from shared.topics import BROADCAST_KEY
+
+Say = Callable[[str], None]
+
+
+async def produce(envelopes: Iterable[EventEnvelope], topic: str, prefix_topic: str | None = None,
+                  prefix: int = 0, partitions: int = infra.PARTITIONS,
+                  say: Say = print) -> dict[str, int]:
+    """Publish like the relay: key = subject NIP, broadcasts (``*``) to every partition.
+    The first ``prefix`` events also go to ``prefix_topic``. Returns records per topic."""
+    producer = make_producer(infra.KAFKA)
+    await producer.start()
+    sent = {topic: 0, **({prefix_topic: 0} if prefix_topic else {})}
+    events = 0
+    try:
+        futures: list[asyncio.Future[Any]] = []
+        started = time.monotonic()
+        for index, envelope in enumerate(envelopes):
+            key, value = wire(envelope)
+            targets: list[int | None] = (list(range(partitions))
+                                         if envelope.subject_nip == BROADCAST_KEY else [None])
+            names = [topic] if index >= prefix or not prefix_topic else [topic, prefix_topic]
+            for name in names:
+                for partition in targets:
+                    futures.append(await producer.send(name, value, key=key,
+                                                       partition=partition))
+                    sent[name] += 1
+            events += 1
+            if len(futures) >= 10_000:
+                await asyncio.gather(*futures)
+                futures = []
+            if events % 100_000 == 0:
+                say(f"  produced {events:,} events ({events / (time.monotonic() - started):,.0f}"
+                    "/s)")
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    sent["events"] = events
+    return sent
+
+
+async def _stored_total(dsn: str, topic: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        value = await conn.fetchval("SELECT coalesce(sum(next_offset), 0) FROM "
+                                    "consumer_positions WHERE topic = $1", topic)
+        return int(value)
+    finally:
+        await conn.close()
+
+
+async def _stored(dsn: str, topic: str) -> dict[int, int]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT partition, next_offset FROM consumer_positions "
+                                "WHERE topic = $1", topic)
+        return {r["partition"]: r["next_offset"] for r in rows}
+    finally:
+        await conn.close()
+
+
+async def run_ours(stack: infra.Stack, topic: str, logs: Path, profile: Path | None = None,
+                   limit_s: float = 3600) -> dict[str, Any]:
+    """The real consumer on a fresh database until its stored positions equal the end
+    offsets. The rate is taken from the first committed batch to the last (steady state:
+    process start and the group join are excluded and reported apart)."""
+    url = await stack.database("appraisal", APPRAISAL_MIGRATIONS)
+    dsn = url.replace("postgresql+asyncpg", "postgresql")
+    ends = await infra.end_offsets(topic)
+    total = sum(ends.values())
+    dlq = await stack.topic("dlq", 1)
+    service = infra.Service("services.appraisal.entrypoints.cli", ["serve"], {
+        "APPRAISAL_DATABASE_URL": url, "ERK_KAFKA_EVENTS_TOPIC": topic,
+        "ERK_KAFKA_DLQ_TOPIC": dlq, "APPRAISAL_HTTP_PORT": str(infra.free_port()),
+        "APPRAISAL_CONSUMER_GROUP": f"erk-bench-{stack.run_id}-{topic}"},
+        logs / "appraisal-projection.log")
+    launched = time.monotonic()
+    service.start()
+    first_at = first_done = None
+    try:
+        if profile is not None:
+            service.profile(profile)
+        deadline = launched + limit_s
+        done = 0
+        while done < total:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"consumer stuck at {done}/{total}")
+            service.check_alive()
+            await asyncio.sleep(0.1)
+            done = await _stored_total(dsn, topic)
+            if done and first_at is None:
+                first_at, first_done = time.monotonic(), done
+        finished = time.monotonic()
+        service.stop_profile()
+    finally:
+        service.stop()
+    assert first_at is not None and first_done is not None
+    steady = finished - first_at
+    stored = await _stored(dsn, topic)
+    if total > first_done and steady > 0:
+        rate = (total - first_done) / steady
+    else:  # one batch took it all (tiny runs): the whole time from launch
+        rate = total / (finished - launched)
+    return {"records": total, "url": url, "seconds_total": round(finished - launched, 2),
+            "seconds_steady": round(steady, 2), "first_batch_records": first_done,
+            "events_per_s": round(rate, 1),
+            "events_per_s_incl_start": round(total / (finished - launched), 1),
+            "positions_at_end": stored == ends, "end_offsets": ends}
+
+
+async def run_straightforward(stack: infra.Stack, topic: str) -> dict[str, Any]:
+    """A FastStream subscriber, one message per call, default ack policy, each event in its
+    own transaction; runs until it applied every record of ``topic``."""
+    from faststream.kafka import KafkaBroker
+    from faststream.kafka.annotations import KafkaMessage
+
+    url = await stack.database("appraisal", APPRAISAL_MIGRATIONS)
+    ends = await infra.end_offsets(topic)
+    total = sum(ends.values())
+    engine = make_engine(url)
+    broker = KafkaBroker(infra.KAFKA, logger=None)  # no per-message log lines
+    state: dict[str, Any] = {"n": 0, "first": None, "last": None}
+    done = asyncio.Event()
+
+    @broker.subscriber(topic, group_id=f"erk-bench-plain-{stack.run_id}",
+                       auto_offset_reset="earliest")
+    async def handle(body: Any, msg: KafkaMessage) -> None:
+        raw: Any = msg.raw_message  # one ConsumerRecord (not a batch subscriber)
+        record = Record(raw.topic, raw.partition, raw.offset, raw.value or b"", raw.key,
+                        raw.timestamp)
+        try:
+            async with engine.begin() as conn:
+                await apply_in(conn, [record])
+        except Exception as exc:
+            state["error"] = repr(exc)
+            done.set()
+            raise
+        state["n"] += 1
+        now = time.monotonic()
+        if state["first"] is None:
+            state["first"] = now
+        state["last"] = now
+        if state["n"] >= total:
+            done.set()
+
+    try:
+        async with broker:
+            await broker.start()
+            await asyncio.wait_for(done.wait(), timeout=3600)
+    finally:
+        await engine.dispose()
+    if "error" in state:
+        raise RuntimeError(f"straightforward handler failed: {state['error']}")
+    dsn = url.replace("postgresql+asyncpg", "postgresql")
+    stored = await _stored(dsn, topic)
+    seconds = state["last"] - state["first"]
+    return {"records": total, "url": url, "seconds": round(seconds, 2),
+            "events_per_s": round((total - 1) / seconds, 1) if seconds > 0 else None,
+            "positions_at_end": stored == ends}
+
+
+async def run_raw(topic: str, sample: list[bytes], keep: int = 10_000) -> dict[str, Any]:
+    """aiokafka getmany + decode_envelope + decode_payload over the whole topic; keeps the
+    first ``keep`` values in ``sample`` (for the COPY rows)."""
+    ends = await infra.end_offsets(topic)
+    total = sum(ends.values())
+    consumer = AIOKafkaConsumer(bootstrap_servers=infra.KAFKA, enable_auto_commit=False,
+                                max_partition_fetch_bytes=4 * 1024 * 1024,
+                                fetch_max_bytes=32 * 1024 * 1024)
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in ends])
+        await consumer.seek_to_beginning()
+        seen, first = 0, None
+        while seen < total:
+            fetched = await consumer.getmany(timeout_ms=100, max_records=5000)
+            for messages in fetched.values():
+                if first is None:
+                    first = time.monotonic()
+                for m in messages:
+                    envelope = decode_envelope(m.value or b"")
+                    decode_payload(envelope)
+                    seen += 1
+                    if len(sample) < keep:
+                        sample.append(m.value or b"")
+        finished = time.monotonic()
+    finally:
+        await consumer.stop()
+    seconds = finished - (first or finished)
+    return {"records": seen, "seconds": round(seconds, 2),
+            "events_per_s": round(seen / seconds, 1) if seconds > 0 else None}
+
+
+async def run_copy(stack: infra.Stack, rows: int, sample: list[bytes]) -> dict[str, Any]:
+    """COPY ``rows`` rows (position bigint, event JSON text) into a fresh table."""
+    url = await stack.database("copy")
+    name = url.rsplit("/", 1)[1]
+    texts = [value.decode() for value in sample]
+    conn = await asyncpg.connect(infra.asyncpg_url(name))
+    try:
+        await conn.execute("CREATE TABLE bench_copy (position bigint NOT NULL, body text "
+                           "NOT NULL)")
+        records = ((i, texts[i % len(texts)]) for i in range(rows))
+        started = time.monotonic()
+        await conn.copy_records_to_table("bench_copy", records=records,
+                                         columns=["position", "body"])
+        seconds = time.monotonic() - started
+        count = await conn.fetchval("SELECT count(*) FROM bench_copy")
+        size = await conn.fetchval("SELECT avg(octet_length(body))::int FROM bench_copy")
+    finally:
+        await conn.close()
+    return {"records": int(count), "seconds": round(seconds, 2), "avg_row_bytes": size,
+            "events_per_s": round(rows / seconds, 1) if seconds > 0 else None}
+
+
+async def checksums(url: str) -> dict[str, tuple[int, str]]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await table_checksums(conn)
+    finally:
+        await engine.dispose()
+
+
+async def bench(stack: infra.Stack, events: int, prefix: int, logs: Path, say: Say,
+                profile_dir: Path | None = None, seed: int = 7) -> dict[str, Any]:
+    topic = await stack.topic("events")
+    prefix_topic = await stack.topic("events-prefix")
+    say(f"producing {events:,} events to {topic} (first {prefix:,} also to {prefix_topic})")
+    started = time.monotonic()
+    sent = await produce(stream_organisation(events, seed), topic, prefix_topic, prefix,
+                         say=say)
+    say(f"  {sent['events']:,} events = {sent[topic]:,} records in "
+        f"{time.monotonic() - started:.0f} s")
+    result: dict[str, Any] = {"events": sent["events"], "records": sent[topic],
+                              "prefix_events": min(prefix, sent["events"]),
+                              "prefix_records": sent[prefix_topic]}
+
+    say("ours: erk-appraisal serve on the whole topic")
+    profile = profile_dir / "projection-ours" if profile_dir else None
+    ours = await run_ours(stack, topic, logs, profile)
+    if profile is not None:
+        ours["profile_top"] = summarise(profile.with_suffix(".txt"))
+    say(f"  {ours['events_per_s']:,} records/s")
+    say("ours on the prefix (for the checksum comparison)")
+    ours_prefix = await run_ours(stack, prefix_topic, logs)
+    say("straightforward FastStream handler on the prefix")
+    plain = await run_straightforward(stack, prefix_topic)
+    say(f"  {plain['events_per_s']:,} records/s")
+    say("raw aiokafka consume + decode")
+    sample: list[bytes] = []
+    raw = await run_raw(topic, sample)
+    say(f"  {raw['events_per_s']:,} records/s")
+    say("PostgreSQL COPY of the same number of rows")
+    copy = await run_copy(stack, sent[topic], sample)
+    say(f"  {copy['events_per_s']:,} rows/s")
+    same = await checksums(ours_prefix["url"]) == await checksums(plain["url"])
+    for part in (ours, ours_prefix, plain):
+        part.pop("url", None)
+    rate = ours["events_per_s"] or 0.0
+    result.update({
+        "ours": ours, "ours_prefix": ours_prefix, "straightforward": plain, "raw_aiokafka": raw,
+        "copy": copy, "prefix_checksums_equal": same,
+        "ratios": {name: round(rate / other["events_per_s"], 3) if other["events_per_s"]
+                   else None for name, other in (("straightforward", plain),
+                                                 ("raw_aiokafka", raw), ("copy", copy))},
+    })
+    return result
+
+
