@@ -65,8 +65,8 @@ async def test_changed_in_place(create_database: CreateDb) -> None:
     url, engine = await small_store(create_database)
     target = await row(engine, 7)
     async with engine.begin() as conn:
-        await conn.execute(text("UPDATE events SET payload = jsonb_set(payload, '{period}', "
-                                "'\"2030-01\"') WHERE position = 7"))
+        await conn.execute(text("UPDATE events SET payload = jsonb_set(payload::jsonb, "
+                                "'{period}', '\"2030-01\"')::json WHERE position = 7"))
     await engine.dispose()
     assert await findings(url) == [("changed", 7, target["event_id"])]
 
