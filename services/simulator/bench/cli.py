@@ -50,27 +50,36 @@ async def run_all(only: list[str], cfg: dict[str, Any], logs: Path, profile_dir:
     for name in only:
         say(f"\n[bold blue]{name}[/]")
         started = time.monotonic()
-        async with infra.fresh_stack() as stack:
-            if name == "projection":
-                results[name] = await projection.bench(stack, cfg["events"], cfg["prefix"], logs,
-                                                       say, profile_dir)
-            elif name == "intake":
-                results[name] = await intake.bench_intake(
-                    stack, logs, say, cfg["seconds"], cfg["latency_rate"],
-                    cfg["latency_seconds"], cfg["employees"],
-                    single_concurrency=cfg["single_concurrency"], profile_dir=profile_dir)
-            elif name == "freshness":
-                results[name] = await intake.bench_freshness(
-                    stack, logs, say, cfg["fresh_rate"], cfg["fresh_seconds"], cfg["employees"],
-                    batch=cfg["fresh_batch"])
-            elif name == "replay":
-                results[name] = await replay.bench(stack, cfg["replay"], logs, say,
-                                                   profile_dir=profile_dir)
+        try:
+            results[name] = await run_one(name, cfg, logs, profile_dir)
+        except Exception as exc:  # record it and go on with the next benchmark
+            console.print_exception()
+            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
         results[name]["wall_s"] = round(time.monotonic() - started, 1)
     results["machine"]["load_average_after"] = os.getloadavg()
     results["finished_at"] = datetime.now(UTC).isoformat()
-    results["targets"] = targets(results)
+    results["targets"] = targets({k: v for k, v in results.items()
+                                  if not (isinstance(v, dict) and "error" in v)})
     return results
+
+
+async def run_one(name: str, cfg: dict[str, Any], logs: Path, profile_dir: Path | None) -> (
+    dict[str, Any]
+):
+    async with infra.fresh_stack() as stack:
+        if name == "projection":
+            return await projection.bench(stack, cfg["events"], cfg["prefix"], logs, say,
+                                          profile_dir)
+        if name == "intake":
+            return await intake.bench_intake(
+                stack, logs, say, cfg["seconds"], cfg["latency_rate"], cfg["latency_seconds"],
+                cfg["employees"], single_concurrency=cfg["single_concurrency"],
+                profile_dir=profile_dir)
+        if name == "freshness":
+            return await intake.bench_freshness(stack, logs, say, cfg["fresh_rate"],
+                                                cfg["fresh_seconds"], cfg["employees"],
+                                                batch=cfg["fresh_batch"])
+        return await replay.bench(stack, cfg["replay"], logs, say, profile_dir=profile_dir)
 
 
 def _get(data: dict[str, Any], *path: str) -> Any:

@@ -16,13 +16,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-import httpx
 
 from services.appraisal.entrypoints.cli import MIGRATIONS as APPRAISAL_MIGRATIONS
 from services.intake.entrypoints.cli import MIGRATIONS as INTAKE_MIGRATIONS
 from services.simulator.adapters.intake_http import IntakeClient
 from services.simulator.adapters.tokens import Tokens
 from services.simulator.bench import infra
+from services.simulator.bench.http import FastHttp
 from services.simulator.bench.profiles import summarise
 from services.simulator.domain.org import Organisation, build_organisation
 from services.simulator.service_layer import setup
@@ -99,6 +99,9 @@ class Intake:
     def headers(self) -> dict[str, str]:
         return self.tokens.header(self.org.eservice, "eservice")
 
+    def client(self, connections: int) -> FastHttp:
+        return FastHttp("127.0.0.1", self.port, self.headers(), connections)
+
     async def head(self) -> tuple[int, int]:
         """(store head, relay checkpoint)."""
         conn = await asyncpg.connect(self.dsn)
@@ -147,10 +150,8 @@ async def closed_loop(intake: Intake, seconds: float, concurrency: int, batch: i
     accepted = rejected = requests = 0
     codes: dict[str, int] = {}
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     cpu0 = time.process_time()
-    async with httpx.AsyncClient(base_url=intake.base, limits=limits, timeout=60,
-                                 headers=intake.headers()) as http:
+    async with intake.client(concurrency) as http:
         started = time.monotonic()
         stop_at = started + seconds
 
@@ -161,18 +162,18 @@ async def closed_loop(intake: Intake, seconds: float, concurrency: int, batch: i
                     return
                 t = time.monotonic()
                 if batch == 1:
-                    answer = await http.post("/v1/activities", json=intake.reports.next())
-                    ok = answer.status_code == 201
+                    status, body = await http.post("/v1/activities", intake.reports.next())
+                    ok = status == 201
                     accepted += ok
                     rejected += not ok
                     if not ok:
-                        code = answer.json().get("error", {}).get("code", "?")
+                        code = (body or {}).get("error", {}).get("code", "?")
                         codes[code] = codes.get(code, 0) + 1
                 else:
-                    answer = await http.post("/v1/activities/batch",
-                                             json=[intake.reports.next() for _ in range(batch)])
-                    if answer.status_code == 200:
-                        for item in answer.json():
+                    status, body = await http.post(
+                        "/v1/activities/batch", [intake.reports.next() for _ in range(batch)])
+                    if status == 200:
+                        for item in body:
                             ok = item["status"] == "accepted"
                             accepted += ok
                             rejected += not ok
@@ -181,8 +182,7 @@ async def closed_loop(intake: Intake, seconds: float, concurrency: int, batch: i
                                                                          0) + 1
                     else:
                         rejected += batch
-                        codes[f"http_{answer.status_code}"] = codes.get(
-                            f"http_{answer.status_code}", 0) + batch
+                        codes[f"http_{status}"] = codes.get(f"http_{status}", 0) + batch
                 latencies.append(time.monotonic() - t)
                 requests += 1
 
@@ -204,9 +204,9 @@ async def open_loop(intake: Intake, rate: float, seconds: float) -> dict[str, An
     from each request's scheduled start, so queueing counts."""
     latencies: list[float] = []
     failures: dict[str, int] = {}
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
-    async with httpx.AsyncClient(base_url=intake.base, limits=limits, timeout=60,
-                                 headers=intake.headers()) as http:
+    # at most 128 connections: beyond that requests wait in the client's pool (the wait
+    # counts: latency runs from the scheduled start); 1000s of sockets only thrash both sides
+    async with intake.client(128) as http:
         # warm the connection pool a little, outside the measurement
         await asyncio.gather(*(http.get("/health") for _ in range(32)))
         total = int(rate * seconds)
@@ -216,13 +216,12 @@ async def open_loop(intake: Intake, rate: float, seconds: float) -> dict[str, An
 
         async def one(due: float) -> None:
             try:
-                answer = await http.post("/v1/activities", json=intake.reports.next())
-                if answer.status_code == 201:
+                status, _ = await http.post("/v1/activities", intake.reports.next())
+                if status == 201:
                     latencies.append(time.monotonic() - due)
                 else:
-                    failures[str(answer.status_code)] = failures.get(
-                        str(answer.status_code), 0) + 1
-            except httpx.HTTPError as exc:
+                    failures[str(status)] = failures.get(str(status), 0) + 1
+            except (OSError, asyncio.IncompleteReadError) as exc:
                 failures[type(exc).__name__] = failures.get(type(exc).__name__, 0) + 1
 
         for i in range(total):
@@ -321,19 +320,16 @@ async def bench_freshness(stack: infra.Stack, logs: Path, say: Say, rate: float,
         sample_every = max(1, round(requests_per_s / samples_per_s))
         say(f"  {rate:.0f} events/s as {requests_per_s:.0f} batches of {batch} a second for "
             f"{seconds:.0f} s; sampling {samples_per_s:.0f} activities/s")
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
         reader = Tokens().header("bench", "dashboard")
-        async with httpx.AsyncClient(base_url=intake.base, limits=limits, timeout=60,
-                                     headers=intake.headers()) as http, \
-                httpx.AsyncClient(base_url=base, limits=limits, timeout=10,
-                                  headers=reader) as query:
+        async with intake.client(200) as http, \
+                FastHttp("127.0.0.1", port, reader, 200) as query:
 
             async def one(i: int) -> None:
                 nonlocal accepted, rejected, missing
                 bodies = [intake.reports.next() for _ in range(batch)]
-                answer = await http.post("/v1/activities/batch", json=bodies)
+                status, answer = await http.post("/v1/activities/batch", bodies)
                 answered = time.monotonic()
-                items = answer.json() if answer.status_code == 200 else []
+                items = answer if status == 200 else []
                 ok = [item["status"] == "accepted" for item in items]
                 accepted += sum(ok)
                 rejected += batch - sum(ok)
@@ -342,7 +338,7 @@ async def bench_freshness(stack: infra.Stack, logs: Path, say: Say, rate: float,
                 path = f"/v1/activities/{bodies[0]['activity_id']}"
                 give_up = answered + 30
                 while time.monotonic() < give_up:
-                    if (await query.get(path)).status_code == 200:
+                    if (await query.get(path))[0] == 200:
                         freshness.append(time.monotonic() - answered)
                         return
                     await asyncio.sleep(poll_s)

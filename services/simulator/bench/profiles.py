@@ -16,6 +16,10 @@ def _frame(frame: str) -> str:
     return f"{name} ({path})"
 
 
+WRAPPERS = ("<frozen runpy>", "typer/", "click/", "uvicorn/", "asyncio/runners.py",
+            "asyncio/base_events.py", "asyncio/events.py", "<module> (")
+
+
 def summarise(raw: Path, top: int = 25) -> str:
     """Top functions of a py-spy raw profile: % of samples with the function anywhere on the
     stack (inclusive) and at the top (own)."""
@@ -36,7 +40,8 @@ def summarise(raw: Path, top: int = 25) -> str:
         total += count
         own[frames[-1]] += count
         for name in set(frames):
-            inclusive[name] += count
+            if not any(marker in name for marker in WRAPPERS):
+                inclusive[name] += count
     if not total:
         return "(empty profile)"
     lines = [f"{total} samples", "", "inclusive %  function"]
