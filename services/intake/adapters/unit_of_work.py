@@ -146,10 +146,11 @@ class UnitOfWork:
         refs = {(p.source, c.external_ref) for p, c in reports
                 if c.external_ref and (p.source, c.external_ref) not in self._refs}
         if refs:
-            condition = and_(any_of(t.activities.c.source, {source for source, _ in refs}),
-                             any_of(t.activities.c.external_ref, {ref for _, ref in refs}))
-            for row in await self._select_activities(condition):
-                self._refs[(row.source, row.external_ref or "")] = row
+            sources, references = (list(column) for column in zip(*refs, strict=True))
+            result = await self.conn.execute(_ACTIVITIES_BY_REF,
+                                             {"sources": sources, "refs": references})
+            for found in (ActivityRow(*row) for row in result):
+                self._refs[(found.source, found.external_ref or "")] = found
             self._refs.update({r: None for r in refs if r not in self._refs})
         await self._prefetch_employees({c.nip for _, c in reports})
         await self._prefetch_minutes({(c.nip, c.work_date) for _, c in reports})
@@ -171,13 +172,8 @@ class UnitOfWork:
         wanted = {key for key in days if key not in self._minutes}
         if not wanted:
             return
-        d = t.day_minutes
-        # nip = ANY(...) AND day = ANY(...) uses the primary key; the few extra (nip, day)
-        # pairs it may return are ignored.
-        result = await self.conn.execute(
-            select(d.c.nip, d.c.work_date, d.c.minutes)
-            .where(any_of(d.c.nip, {nip for nip, _ in wanted}),
-                   any_of(d.c.work_date, {day for _, day in wanted})))
+        nips, dates = (list(column) for column in zip(*wanted, strict=True))
+        result = await self.conn.execute(_DAY_MINUTES, {"nips": nips, "days": dates})
         found = {(row[0], row[1]): row[2] for row in result}
         self._minutes.update({key: found.get(key, 0) for key in wanted})
 
@@ -342,4 +338,18 @@ _ADD_MINUTES = text("""
     INSERT INTO day_minutes (nip, work_date, minutes)
     SELECT * FROM unnest(CAST(:nips AS text[]), CAST(:days AS date[]), CAST(:minutes AS int[]))
     ON CONFLICT (nip, work_date) DO UPDATE SET minutes = day_minutes.minutes + EXCLUDED.minutes
+""")
+
+# Key pairs are looked up by joining an unnest of arrays: one index probe per pair, whatever
+# the planner guesses (`a = ANY(..) AND b = ANY(..)` was planned as a scan of every row of a
+# busy source: seconds instead of milliseconds), and one SQL text for any number of pairs.
+_ACTIVITIES_BY_REF = text(f"""
+    SELECT {", ".join("a." + name for name in _ACTIVITY_FIELDS)}
+    FROM unnest(CAST(:sources AS text[]), CAST(:refs AS text[])) AS k(source, external_ref)
+    JOIN activities a ON a.source = k.source AND a.external_ref = k.external_ref
+""")
+_DAY_MINUTES = text("""
+    SELECT d.nip, d.work_date, d.minutes
+    FROM unnest(CAST(:nips AS text[]), CAST(:days AS date[])) AS k(nip, work_date)
+    JOIN day_minutes d ON d.nip = k.nip AND d.work_date = k.work_date
 """)

@@ -7,6 +7,7 @@ phase ends when the relay checkpoint reaches the store head, and that wait is ti
 """
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Callable
@@ -295,6 +296,8 @@ async def bench_freshness(stack: infra.Stack, logs: Path, say: Say, rate: float,
         logs / "appraisal-freshness.log").start()
     base = f"http://127.0.0.1:{port}"
     freshness: list[float] = []
+    timeline: list[dict[str, float]] = []
+    slow: list[tuple[float, float]] = []
     missing = 0
     accepted = rejected = 0
     try:
@@ -340,11 +343,15 @@ async def bench_freshness(stack: infra.Stack, logs: Path, say: Say, rate: float,
                 while time.monotonic() < give_up:
                     if (await query.get(path))[0] == 200:
                         freshness.append(time.monotonic() - answered)
+                        slow.append((round(answered - started, 1),
+                                     round(time.monotonic() - answered, 3)))
                         return
                     await asyncio.sleep(poll_s)
                 missing += 1
 
             started = time.monotonic()
+            stop_watch = asyncio.Event()
+            watcher = asyncio.create_task(watch_lag(intake.dsn, dsn, stop_watch, timeline))
             tasks = []
             for i in range(total):
                 delay = started + i / requests_per_s - time.monotonic()
@@ -353,6 +360,8 @@ async def bench_freshness(stack: infra.Stack, logs: Path, say: Say, rate: float,
                 tasks.append(asyncio.create_task(one(i)))
             await asyncio.gather(*tasks)
             elapsed = time.monotonic() - started
+            stop_watch.set()
+            await watcher
         appraisal.check_alive()
     finally:
         appraisal.stop()
@@ -363,7 +372,30 @@ async def bench_freshness(stack: infra.Stack, logs: Path, say: Say, rate: float,
             "achieved_events_per_s": round(accepted / elapsed, 1),
             "samples": len(freshness), "not_visible_within_30s": missing,
             "poll_ms": poll_s * 1000,
+            "slowest_samples": sorted(slow, key=lambda s: -s[1])[:10],
+            "lag_timeline": timeline,
             "freshness_ms": {"p50": percentile(freshness, 0.5),
                              "p90": percentile(freshness, 0.9),
                              "p99": percentile(freshness, 0.99),
                              "max": percentile(freshness, 1.0)}}
+
+
+async def watch_lag(intake_dsn: str, appraisal_dsn: str, stop: asyncio.Event,
+                    timeline: list[dict[str, float]]) -> None:
+    """Every half second: events not yet relayed, and relayed but not yet applied."""
+    store, projections = await asyncpg.connect(intake_dsn), await asyncpg.connect(appraisal_dsn)
+    started = time.monotonic()
+    try:
+        while not stop.is_set():
+            head = await store.fetchval("SELECT coalesce(max(position), 0) FROM events")
+            relayed = await store.fetchval(
+                "SELECT coalesce(max(position), 0) FROM relay_checkpoint")
+            applied = await projections.fetchval(
+                "SELECT coalesce(max(last_position), 0) FROM consumer_positions")
+            timeline.append({"t": round(time.monotonic() - started, 1),
+                             "not_relayed": head - relayed, "not_applied": relayed - applied})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+    finally:
+        await store.close()
+        await projections.close()
