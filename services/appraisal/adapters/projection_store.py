@@ -33,12 +33,13 @@ consumer and is idempotent.
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import case, delete, func, select, tuple_, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.appraisal.adapters import tables as t
@@ -208,7 +209,7 @@ async def apply_in(conn: AsyncConnection, records: Sequence[Record]) -> BatchRes
     if not records:
         return result
     topic = records[0].topic
-    positions = await _load_positions(conn, topic)
+    positions = await _load_positions(conn, topic, {r.partition for r in records})
     gate = await load_gate(conn, topic)
     events: list[Decoded] = []
     parked: list[dict[str, Any]] = []
@@ -307,7 +308,7 @@ async def resolve_in(conn: AsyncConnection, dead_letter_id: int, action: Action,
                                  .where(t.dead_letters.c.id == dead_letter_id))).first()
     if letter is None:
         raise DeadLetterNotFound(f"no dead letter {dead_letter_id}")
-    await _load_positions(conn, letter.topic)  # lock: serialise with the consumer
+    await _load_positions(conn, letter.topic, [letter.partition])  # serialise with the consumer
     query = select(t.dead_letters).where(t.dead_letters.c.id == dead_letter_id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
@@ -420,10 +421,21 @@ async def backlog(conn: AsyncConnection, topic: str) -> Backlog:
 
 # -- loading ---------------------------------------------------------------------------------
 
-async def _load_positions(conn: AsyncConnection, topic: str) -> dict[int, dict[str, Any]]:
-    query = select(t.consumer_positions).where(t.consumer_positions.c.topic == topic)
+async def _load_positions(conn: AsyncConnection, topic: str,
+                          partitions: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The stored positions of ``partitions``, locked until the transaction ends: a twin
+    that a rebalance handed the same partition waits, then skips what this one applied.
+    Only these partitions are locked, so instances that share a topic never wait on
+    each other's partitions."""
+    wanted = sorted(set(partitions))
+    p = t.consumer_positions
+    query = select(p).where(p.c.topic == topic, p.c.partition.in_(wanted))
     if conn.dialect.name == "postgresql":
-        query = query.with_for_update()  # a rebalanced twin must wait, then skip what we did
+        # rows must exist to be locked: a partition's first batch creates its row
+        await conn.execute(postgresql.insert(p).on_conflict_do_nothing(), [
+            {"topic": topic, "partition": partition, "next_offset": 0, "last_position": 0}
+            for partition in wanted])
+        query = query.with_for_update()
     rows = await conn.execute(query)
     return {row.partition: {"next_offset": row.next_offset, "last_position": row.last_position,
                             "last_recorded_at": row.last_recorded_at} for row in rows}
