@@ -33,18 +33,23 @@ CreateDb = Callable[[str], Awaitable[str]]
 
 
 async def _ensure_createdb(conn: asyncpg.Connection) -> None:
-    """The erk role needs CREATEDB for throw-away databases; grant it once if missing."""
-    if await conn.fetchval("SELECT rolcreatedb OR rolsuper FROM pg_roles "
+    """The erk role needs CREATEDB for throw-away databases, and pg_signal_backend to drop
+    them WITH (FORCE) while autovacuum works in them; grant both once if missing
+    (`deploy/stack up` does it too)."""
+    if await conn.fetchval("SELECT rolsuper OR (rolcreatedb AND pg_has_role(current_user, "
+                           "'pg_signal_backend', 'MEMBER')) FROM pg_roles "
                            "WHERE rolname = current_user"):
         return
+    grant = f'ALTER ROLE "{PG_USER}" CREATEDB; GRANT pg_signal_backend TO "{PG_USER}"'
     result = await asyncio.to_thread(
         subprocess.run,
         ["runuser", "-u", "postgres", "--", "psql", "-p", PG_HOST.rsplit(":", 1)[1],
-         "-v", "ON_ERROR_STOP=1", "-qtAX", "-c", f'ALTER ROLE "{PG_USER}" CREATEDB'],
+         "-v", "ON_ERROR_STOP=1", "-qtAX", "-c", grant],
         cwd="/", capture_output=True, text=True, check=False,
     )
     if result.returncode != 0:
-        pytest.exit(f"role {PG_USER} lacks CREATEDB and granting it failed: {result.stderr}", 2)
+        pytest.exit(f"granting {PG_USER} CREATEDB and pg_signal_backend failed: "
+                    f"{result.stderr}", 2)
 
 
 @pytest.fixture(scope="session")
