@@ -44,7 +44,6 @@ from shared.settings import KafkaSettings
 app = typer.Typer(help="e-RK simulator: a synthetic organisation and its e-Samsat traffic.",
                   no_args_is_help=True)
 console = Console()
-_kafka = KafkaSettings()
 
 INTAKE = typer.Option("http://127.0.0.1:8001", "--intake-url", help="Intake base URL.")
 APPRAISAL = typer.Option("http://127.0.0.1:8002", "--appraisal-url", help="Appraisal base URL.")
@@ -52,9 +51,14 @@ EMPLOYEES = typer.Option(300, "--employees", "-n", min=2, help="Employees in the
 SEED = typer.Option(1, "--seed", help="Seed: the same seed gives the same org and traffic.")
 PROVINCE = typer.Option("jabar", "--province", help="Province code (e-service esamsat-<it>).")
 POLICY = typer.Option(None, "--policy-file", help="Policy YAML (default: the shipped one).")
-BOOTSTRAP = typer.Option(_kafka.bootstrap, "--kafka-bootstrap", help="Kafka bootstrap servers.")
-INGRESS = typer.Option(_kafka.ingress_topic, "--ingress-topic", help="Kafka ingress topic.")
-REJECTED = typer.Option(_kafka.rejected_topic, "--rejected-topic", help="Ingress refusals.")
+# defaults come from the environment when a command runs, not when the module is imported
+BOOTSTRAP = typer.Option(default_factory=lambda: KafkaSettings().bootstrap,
+                         show_default="ERK_KAFKA_BOOTSTRAP or 127.0.0.1:9092",
+                         help="Kafka bootstrap servers.")
+INGRESS = typer.Option(default_factory=lambda: KafkaSettings().ingress_topic,
+                       show_default="ERK_KAFKA_INGRESS_TOPIC", help="Kafka ingress topic.")
+REJECTED = typer.Option(default_factory=lambda: KafkaSettings().rejected_topic,
+                        show_default="ERK_KAFKA_REJECTED_TOPIC", help="Ingress refusals.")
 GROUP = typer.Option("erk-intake-ingress", "--ingress-group",
                      help="Intake's ingress consumer group (to wait until it ingested).")
 TIMEZONE = typer.Option("Asia/Jakarta", "--timezone", help="Whose calendar 'today' is.")
