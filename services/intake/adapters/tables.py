@@ -4,14 +4,12 @@ The schema itself is created by the Alembic migrations next to this file.
 """
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Column,
     Date,
     DateTime,
     Integer,
-    LargeBinary,
     MetaData,
     SmallInteger,
     Table,
@@ -19,28 +17,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from shared import history
+
 metadata = MetaData()
 
-events = Table(
-    "events",
-    metadata,
-    Column("position", BigInteger, primary_key=True),
-    Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
-    Column("stream_id", Text, nullable=False),
-    Column("stream_version", Integer, nullable=False),
-    Column("event_type", Text, nullable=False),
-    Column("schema_version", SmallInteger, nullable=False),
-    Column("subject_nip", Text, nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("actor", Text, nullable=False),
-    Column("source", Text, nullable=False),
-    Column("correlation_id", UUID(as_uuid=True), nullable=False),
-    Column("causation_id", UUID(as_uuid=True)),
-    Column("payload", JSON, nullable=False),
-    Column("prev_hash", LargeBinary, nullable=False),
-    Column("hash", LargeBinary, nullable=False),
-)
+# The event store's schema is part of the contract with auditors: one definition, in shared.
+events = history.events
 
 relay_checkpoint = Table(
     "relay_checkpoint",
