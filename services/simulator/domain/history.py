@@ -199,8 +199,3 @@ def stream_wire(envelopes: Iterable[EventEnvelope]) -> Iterator[tuple[bytes, byt
     for envelope in envelopes:
         key, value = wire(envelope)
         yield key, value, envelope.subject_nip == BROADCAST_KEY
-
-
-def iterate_wire(history: History) -> Iterator[tuple[bytes, bytes, bool]]:
-    """(key, value, is_broadcast) per envelope, in position order."""
-    return stream_wire(history.envelopes)

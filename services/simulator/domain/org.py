@@ -91,9 +91,6 @@ class Organisation:
         boss = self._by_nip[nip].superior_nip
         return [] if boss is None else [p for p in self.subordinates(boss) if p != nip]
 
-    def heads(self) -> list[Employee]:
-        return [e for e in self.employees if e.structural]
-
     @property
     def eservice(self) -> str:
         return f"esamsat-{self.province}"
