@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -90,3 +90,20 @@ def require_roles(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
         raise HTTPException(403, {"code": "role_not_allowed",
                                   "message": f"role {principal.role!r} may not do this"})
+
+
+Checks = Callable[[], Awaitable[dict[str, dict[str, Any]]]]
+
+
+def add_health(app: FastAPI, checks: Checks) -> None:
+    """``GET /health``: each dependency's state from ``checks``, and an overall status that
+    is ``ok`` only when every dependency is (503 otherwise)."""
+
+    @app.get("/health", tags=["operations"])
+    async def health(response: Response) -> dict[str, Any]:
+        """State of each dependency; 503 when one is down."""
+        dependencies = await checks()
+        ok = all(d.get("status") == "ok" for d in dependencies.values())
+        if not ok:
+            response.status_code = 503
+        return {"status": "ok" if ok else "degraded", **dependencies}

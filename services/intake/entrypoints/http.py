@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Path, Response
+from fastapi import APIRouter, Body, Depends, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -102,14 +102,3 @@ def _item(index: int, cmd: c.ReportActivity, result: dict[str, Any] | Rejected) 
         return BatchItemResult(index=index, status="rejected", activity_id=cmd.activity_id,
                                code=result.code, message=result.message)
     return BatchItemResult(index=index, status="accepted", activity_id=cmd.activity_id)
-
-
-def add_health(app: FastAPI, check: Callable[[], Awaitable[dict[str, Any]]]) -> None:
-    @app.get("/health", tags=["operations"])
-    async def health(response: Response) -> dict[str, Any]:
-        """State of each dependency; 503 when one is down."""
-        report = await check()
-        if report["status"] != "ok":
-            response.status_code = 503
-        return report
-
