@@ -73,7 +73,7 @@ else
 fi
 
 TOKEN="$("$PY" -m services.intake.entrypoints.cli token demo-dashboard --role dashboard --hours 720)"
-HEAD="$("$PY" -c "from services.simulator.domain.org import build_organisation as b; o = b($EMPLOYEES, $SEED); print(o.heads()[1].nip)")"
+HEAD="$("$PY" -c "from services.simulator.domain.org import build_organisation as b; o = b($EMPLOYEES, $SEED); print(next(e.nip for e in o.employees if e.level == 1))")"
 cat <<EOT
 
 ================================================================================
