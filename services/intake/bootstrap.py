@@ -4,9 +4,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
@@ -25,6 +24,7 @@ from services.intake.service_layer.committer import GroupCommitter
 from services.intake.service_layer.handlers import handle
 from services.intake.settings import IntakeSettings
 from shared.auth import Principal
+from shared.clock import Clock, ClockSettings, make_clock
 from shared.db import asyncpg_dsn, make_engine
 from shared.http import add_health, bearer_principal, install_error_handlers
 from shared.policy import load_policy
@@ -40,8 +40,9 @@ class _RollBack(Exception):
 class Intake:
     """The running write side: executes commands and relays committed events."""
 
-    def __init__(self, settings: IntakeSettings, kafka: KafkaSettings) -> None:
+    def __init__(self, settings: IntakeSettings, kafka: KafkaSettings, clock: Clock) -> None:
         self.settings = settings
+        self.clock = clock
         self.kafka = kafka
         self.engine: AsyncEngine = make_engine(settings.database_url)
         self.relay = Relay(
@@ -49,11 +50,10 @@ class Intake:
             lambda: make_producer(kafka.bootstrap), kafka.events_topic,
             settings.relay_batch_size, settings.relay_idle_poll_s,
         )
-        self._zone = ZoneInfo(settings.timezone)
         self._committer = GroupCommitter(self._run_group)
 
     def today(self) -> date:
-        return datetime.now(self._zone).date()
+        return self.clock.today()
 
     async def execute(self, principal: Principal, commands: list[Any]) -> list[
         dict[str, Any] | Rejected
@@ -142,7 +142,8 @@ async def kafka_health(bootstrap: str) -> dict[str, Any]:
 def build_app(settings: IntakeSettings | None = None, run_relay: bool = True,
               run_ingress: bool = True) -> FastAPI:
     settings = settings or IntakeSettings()
-    intake = Intake(settings, KafkaSettings())
+    intake = Intake(settings, KafkaSettings(),
+                    make_clock(ClockSettings(), settings.environment))
     auth = AuthSettings()  # the secret comes from the environment
 
     @contextlib.asynccontextmanager

@@ -23,7 +23,6 @@ class IntakeSettings(BaseSettings):
         1.0, gt=0, description="Relay poll interval when no NOTIFY arrives (safety net)."
     )
     ingress_group: str = "erk-intake-ingress"
-    timezone: str = Field("Asia/Jakarta", description="Zone whose calendar day 'today' means.")
     max_batch: int = Field(1000, ge=1, description="Most activities in one batch request.")
     policy_file: Path | None = Field(
         None, description="Policy YAML applied on start when the store has none yet."

@@ -49,9 +49,12 @@ def relay() -> None:
     import asyncio
 
     from services.intake.bootstrap import Intake
+    from shared.clock import ClockSettings, make_clock
 
     async def run() -> None:
-        intake = Intake(IntakeSettings(), KafkaSettings())
+        settings = IntakeSettings()
+        intake = Intake(settings, KafkaSettings(),
+                        make_clock(ClockSettings(), settings.environment))
         try:
             await intake.relay.run()
         finally:
