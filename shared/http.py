@@ -2,11 +2,12 @@
 
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -66,19 +67,25 @@ def _status_code_name(status: int) -> str:
         return "http_error"
 
 
-def bearer_principal(settings: AuthSettings) -> Callable[[Request], Awaitable[Principal]]:
-    """A FastAPI dependency that turns the Authorization header into a Principal (or 401)."""
-    tokens = TokenCache(settings)
+def bearer_principal(settings: AuthSettings) -> Callable[..., Awaitable[Principal]]:
+    """A FastAPI dependency that turns the Authorization header into a Principal (or 401).
 
-    async def principal(request: Request) -> Principal:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
+    Built on ``HTTPBearer`` so that the OpenAPI document declares the bearer scheme on every
+    operation that depends on it (``/docs`` then offers "Authorize"); ``auto_error=False``
+    keeps the 401 bodies ours."""
+    tokens = TokenCache(settings)
+    bearer = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="JWT",
+                        description="A token from `erk-intake token NAME --role ROLE`.")
+
+    async def principal(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Principal:
+        if credentials is None:  # no header, or another scheme than Bearer
             raise HTTPException(401, {"code": "unauthenticated",
                                       "message": "send 'Authorization: Bearer <token>'"},
                                 headers={"WWW-Authenticate": "Bearer"})
         try:
-            return tokens.verify(token.strip())
+            return tokens.verify(credentials.credentials.strip())
         except AuthError as exc:
             raise HTTPException(401, {"code": "invalid_token", "message": str(exc)},
                                 headers={"WWW-Authenticate": "Bearer"}) from exc

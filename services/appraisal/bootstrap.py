@@ -16,6 +16,7 @@ from services.appraisal.entrypoints.http import build_router
 from services.appraisal.metrics import Metrics
 from services.appraisal.settings import AppraisalSettings
 from shared.db import make_engine
+from shared.docs import api_app
 from shared.http import add_health, bearer_principal, install_error_handlers
 from shared.settings import AuthSettings, KafkaSettings
 
@@ -44,7 +45,7 @@ def build_app(settings: AppraisalSettings | None = None, consume: bool = True) -
                     await task
             await engine.dispose()
 
-    app = FastAPI(title="e-RK appraisal", version="1", lifespan=lifespan,
+    app = api_app(title="e-RK appraisal", lifespan=lifespan,
                   description="Read side: projections of the event history, and queries.")
     install_error_handlers(app)
     principal = bearer_principal(auth)  # one dependency, so one cache of verified tokens

@@ -26,6 +26,7 @@ from services.intake.settings import IntakeSettings
 from shared.auth import Principal
 from shared.clock import Clock, ClockSettings, make_clock
 from shared.db import asyncpg_dsn, make_engine
+from shared.docs import api_app
 from shared.http import add_health, bearer_principal, install_error_handlers
 from shared.policy import load_policy
 from shared.settings import AuthSettings, KafkaSettings
@@ -164,7 +165,7 @@ def build_app(settings: IntakeSettings | None = None, run_relay: bool = True,
                     await relay_task
             await intake.close()
 
-    app = FastAPI(title="e-RK intake", version="1", lifespan=lifespan,
+    app = api_app(title="e-RK intake", lifespan=lifespan,
                   description="Write side: commands in, events out.")
     app.state.intake = intake
     install_error_handlers(app)
