@@ -3,6 +3,10 @@
 # history and a live e-Samsat feed. Called by `deploy/stack demo` once the stack is up.
 # Idempotent: services already running (pid alive, health ok) are left alone; the roster
 # import of the same organisation is harmless; the backfill runs once a day.
+#
+# Knobs (environment): DEMO_EMPLOYEES (300) size of the organisation, DEMO_SEED (2026) its
+# seed, DEMO_BACKFILL_DAYS (3) working days of history, DEMO_RATE (3) live events a second.
+# deploy/check_demo.py (run by CI) uses a short form: 40 employees, 1 day of history.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
