@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.auth import AuthError, Principal, Role, TokenCache
+from shared.input_errors import describe
 from shared.settings import AuthSettings
 
 
@@ -36,18 +37,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text}
     for status, text in [(400, "Malformed request"), (401, "Missing or invalid credentials"),
                          (403, "Not allowed for this principal"), (404, "Unknown entity"),
-                         (409, "Conflicts with current state"), (422, "Breaks a rule")]
+                         (409, "Conflicts with current state"),
+                         (415, "Body not sent as JSON"), (422, "Wrong type or breaks a rule")]
 }
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        err = exc.errors()[0]
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-        field = ".".join(loc) or None
-        return error_response(422, "invalid_request", f"{field or 'body'}: {err.get('msg')}",
-                              field)
+        problem = describe(exc.errors()[0])
+        return error_response(problem.status, problem.code, problem.message, problem.field)
 
     # Starlette's class, not FastAPI's subclass: the framework itself raises Starlette's
     # (an unparseable body, an unknown path, a wrong method) and those need our body too.

@@ -10,14 +10,16 @@ from pathlib import Path
 from typing import Any, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from shared.events import EmploymentType, Period, Relation
+from shared.strict import STRICT_INPUT
 
 RELATIONS: tuple[Relation, ...] = ("superior", "peer", "subordinate")
 EMPLOYMENT_TYPES: tuple[EmploymentType, ...] = ("PNS", "PPPK", "CPNS")
 _REPO_ROOT = Path(__file__).resolve().parent.parent
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+# Strict: a policy arrives over HTTP too, and "60" or true is no weight.
+_FROZEN = STRICT_INPUT
 
 
 class PolicyError(ValueError):

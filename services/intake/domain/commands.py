@@ -1,19 +1,28 @@
-"""Commands intake accepts: imperative, validated for shape here, for rules in ``rules``."""
+"""Commands intake accepts: imperative, validated for shape here, for rules in ``rules``.
 
-from datetime import date
+Every command subclasses ``Command``, whose config is strict (see ``shared.strict``): a
+field of type int, float, bool, str, list, dict or Literal takes exactly that JSON type and
+unknown fields are refused. Dates and UUIDs must be typed ``IsoDate`` / ``IsoUuid``
+(re-exported here): a bare ``date`` or ``UUID`` would refuse every ISO string over HTTP.
+"""
+
 from typing import Annotated
-from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from shared.events import Decision, EmploymentType, Nip, Period
+from shared.strict import STRICT_INPUT
+from shared.strict import IsoDate as IsoDate
+from shared.strict import IsoUuid as IsoUuid
 
 # PostgreSQL text cannot hold NUL, and no human text needs control characters.
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$")]
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    """Base of every command and request body: strict types, no unknown fields."""
+
+    model_config = STRICT_INPUT
 
 
 class RegisterEmployee(Command):
@@ -33,15 +42,17 @@ class ChangeReportingLine(Command):
 
     nip: Nip = Field(description="The subordinate.")
     superior_nip: Nip | None = Field(description="The new direct superior; null for none.")
-    effective_from: date = Field(description="First day the line holds.")
+    effective_from: IsoDate = Field(description="First day the line holds.")
 
 
 class ReportActivity(Command):
     """Report one work activity of one employee."""
 
-    activity_id: UUID = Field(description="Client-chosen id: a retry with it is answered the same.")
+    activity_id: IsoUuid = Field(
+        description="Client-chosen id: a retry with it is answered the same."
+    )
     nip: Nip = Field(description="Employee who did the work.")
-    work_date: date = Field(description="Day the work was done.")
+    work_date: IsoDate = Field(description="Day the work was done.")
     minutes: int = Field(ge=1, le=1440, description="Effective minutes spent.")
     description: Annotated[Text, Field(min_length=1, max_length=500)] = Field(
         description="What was done."
@@ -55,7 +66,7 @@ class ReportActivity(Command):
 class DecideActivity(Command):
     """The direct superior approves, rejects or asks to revise an activity."""
 
-    activity_id: UUID = Field(description="The activity decided on.")
+    activity_id: IsoUuid = Field(description="The activity decided on.")
     decision: Decision = Field(description="approved, rejected or revision_requested.")
     note: Annotated[Text, Field(max_length=500)] | None = Field(None, description="Reason.")
 

@@ -18,9 +18,15 @@ from shared.policy import Policy
 Execute = Callable[[Principal, list[Any]], Awaitable[list[dict[str, Any] | Rejected]]]
 
 
-class DecisionBody(BaseModel):
+class DecisionBody(c.Command):
+    """The body of a decision; the activity comes from the path."""
+
     decision: Decision = Field(description="approved, rejected or revision_requested.")
     note: c.Text | None = Field(None, max_length=500, description="Reason for the owner.")
+
+
+class NoBody(c.Command):
+    """This request takes no fields: send no body, or ``{}``."""
 
 
 class BatchItemResult(BaseModel):
@@ -72,7 +78,8 @@ def build_router(
         return [_item(i, cmd, r) for i, (cmd, r) in enumerate(zip(body, results, strict=True))]
 
     @router.post("/activities/{activity_id}/decision", status_code=201, tags=["validation"])
-    async def decide_activity(activity_id: UUID, body: DecisionBody, caller: Caller) -> Any:
+    async def decide_activity(activity_id: Annotated[c.IsoUuid, Path()], body: DecisionBody,
+                              caller: Caller) -> Any:
         """The direct superior approves, rejects or asks to revise an activity."""
         command = c.DecideActivity(activity_id=activity_id, **body.model_dump())
         return await one(caller, command)
@@ -83,7 +90,8 @@ def build_router(
         return await one(caller, body)
 
     @router.post("/periods/{period}/close", status_code=201, tags=["periods"])
-    async def close_period(period: Annotated[Period, Path()], caller: Caller) -> Any:
+    async def close_period(period: Annotated[Period, Path()], caller: Caller,
+                           body: Annotated[NoBody | None, Body()] = None) -> Any:
         """Close a month (admin): nothing in it changes afterwards."""
         return await one(caller, c.ClosePeriod(period=period))
 

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from services.intake.domain.commands import ReportActivity
 from services.intake.domain.errors import Rejected
 from shared.auth import AuthError, Principal, verify_token
+from shared.input_errors import describe
 from shared.settings import AuthSettings, KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -66,9 +67,8 @@ async def ingest(
             refusals.append(Refusal(record, "unauthenticated", str(exc)))
             continue
         except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or "body"
-            refusals.append(Refusal(record, "invalid_request", f"{field}: {err['msg']}"))
+            problem = describe(exc.errors()[0])
+            refusals.append(Refusal(record, problem.code, problem.message))
             continue
         groups[principal].append((record, command))
     for principal, items in groups.items():

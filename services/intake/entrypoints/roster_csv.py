@@ -1,18 +1,26 @@
-"""Roster CSV -> commands. Every bad row is reported with its line number and reason."""
+"""Roster CSV -> commands. Every bad row is reported with its line number, field and reason.
+
+Columns: nip, name, unit, position (required); structural (``true``/``false``, any case;
+empty = false), employment_type (PNS, PPPK, CPNS; any case), job_class (digits, 1..17;
+empty = 1), superior_nip and effective_from (YYYY-MM-DD; required with a superior).
+"""
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from services.intake.domain.commands import ChangeReportingLine, RegisterEmployee
+from shared.input_errors import describe
 
 COLUMNS = ["nip", "name", "unit", "position", "structural", "employment_type", "job_class",
            "superior_nip", "effective_from"]
 REQUIRED = {"nip", "name", "unit", "position"}
 MAX_ROWS = 50_000
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,14 @@ class RowError:
     line: int
     field: str | None
     message: str
+
+
+class BadCell(ValueError):
+    """A cell whose text is not a value of its column's type."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
 
 
 def parse_roster(text: str) -> tuple[list[tuple[int, Any]], list[RowError]]:
@@ -50,28 +66,52 @@ def parse_roster(text: str) -> tuple[list[tuple[int, Any]], list[RowError]]:
             continue
         seen[values["nip"]] = line
         try:
-            employee = _employee(values)
-            line_change = None
-            if values.get("superior_nip") or values.get("effective_from"):
-                line_change = ChangeReportingLine.model_validate({
-                    "nip": values["nip"], "superior_nip": values.get("superior_nip") or None,
-                    "effective_from": values.get("effective_from")})
-            employees.append((line, employee))
-            if line_change is not None:
-                lines.append((line, line_change))
+            employee, line_change = _commands(values)
+        except BadCell as exc:
+            errors.append(RowError(line, exc.field, f"{exc.field}: {exc.reason}"))
+            continue
         except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or None
-            errors.append(RowError(line, field, f"{field}: {err['msg']}"))
+            problem = describe(exc.errors()[0])
+            errors.append(RowError(line, problem.field, problem.message))
+            continue
+        employees.append((line, employee))
+        if line_change is not None:
+            lines.append((line, line_change))
     return employees + lines, errors
 
 
-def _employee(values: dict[str, str]) -> RegisterEmployee:
+def _commands(values: dict[str, str]) -> tuple[RegisterEmployee, ChangeReportingLine | None]:
+    """The row's employee and, when it has a superior or a date, its reporting line. Text is
+    the format here, so each typed column is parsed explicitly; the commands' strict types
+    then refuse anything that is still not of the right type."""
     data: dict[str, Any] = {k: values[k] for k in ("nip", "name", "unit", "position")}
     if values.get("structural"):
-        data["structural"] = values["structural"].lower() in {"1", "true", "yes", "ya", "y"}
+        data["structural"] = _flag("structural", values["structural"])
     if values.get("employment_type"):
         data["employment_type"] = values["employment_type"].upper()
     if values.get("job_class"):
-        data["job_class"] = values["job_class"]
-    return RegisterEmployee.model_validate(data)
+        data["job_class"] = _whole_number("job_class", values["job_class"])
+    employee = RegisterEmployee.model_validate(data)
+    superior, since = values.get("superior_nip") or None, values.get("effective_from")
+    if not superior and not since:
+        return employee, None
+    if not since:
+        raise BadCell("effective_from", "required when superior_nip is given (YYYY-MM-DD)")
+    line = ChangeReportingLine.model_validate({"nip": values["nip"], "superior_nip": superior,
+                                               "effective_from": since})
+    return employee, line
+
+
+def _flag(field: str, text: str) -> bool:
+    """``true`` or ``false`` in any letter case (spreadsheets write TRUE, Python True);
+    nothing else: "yes", "1" or "ya" are refused rather than guessed."""
+    if text.lower() not in ("true", "false"):
+        raise BadCell(field, f"must be true or false, got {text[:20]!r}")
+    return text.lower() == "true"
+
+
+def _whole_number(field: str, text: str) -> int:
+    """ASCII digits only: no sign, decimal point, exponent or other scripts' digits."""
+    if not _DIGITS.fullmatch(text):
+        raise BadCell(field, f"must be a whole number written in digits, got {text[:20]!r}")
+    return int(text)
