@@ -45,7 +45,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problem = describe(exc.errors()[0])
+        problem = describe(exc.errors()[0], from_request=True)
         return error_response(problem.status, problem.code, problem.message, problem.field)
 
     # Starlette's class, not FastAPI's subclass: the framework itself raises Starlette's

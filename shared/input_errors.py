@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# FastAPI prefixes each location with where the value came from; clients name fields only.
+# FastAPI starts each location with where the value came from; clients name fields only.
 _SOURCES = {"body", "query", "path", "header", "cookie"}
 _NOT_AN_OBJECT = {"model_type", "model_attributes_type", "dict_type"}
 
@@ -23,11 +23,12 @@ class InputProblem:
     field: str | None
 
 
-def describe(error: Mapping[str, Any]) -> InputProblem:
-    """The client-facing description of one error from ``ValidationError.errors()``."""
+def describe(error: Mapping[str, Any], *, from_request: bool = False) -> InputProblem:
+    """The client-facing description of one error from ``ValidationError.errors()``;
+    ``from_request`` for FastAPI's errors, whose location starts with 'body', 'path'..."""
     kind = str(error.get("type", ""))
     loc: Sequence[Any] = error.get("loc", ())
-    if loc and loc[0] in _SOURCES:
+    if from_request and loc and loc[0] in _SOURCES:
         loc = loc[1:]
     if kind == "json_invalid":
         return InputProblem(400, "malformed_json", _malformed(error, loc), None)
@@ -39,7 +40,8 @@ def describe(error: Mapping[str, Any]) -> InputProblem:
     if kind == "extra_forbidden":
         return InputProblem(422, "unknown_field",
                             f"{field}: unknown field; this request does not take it", field)
-    return InputProblem(422, "invalid_request", f"{field or 'body'}: {_what(kind, error)}", field)
+    message = f"{field or 'body'}: {_what(kind, error, field)}"
+    return InputProblem(422, "invalid_request", message, field)
 
 
 def field_path(loc: Sequence[Any]) -> str | None:
@@ -59,12 +61,14 @@ def _malformed(error: Mapping[str, Any], loc: Sequence[Any]) -> str:
     return f"body is not valid JSON: {reason}{at}"
 
 
-def _what(kind: str, error: Mapping[str, Any]) -> str:
+def _what(kind: str, error: Mapping[str, Any], field: str | None) -> str:
     value = error.get("input")
     if kind in _NOT_AN_OBJECT:
         return f"must be a JSON object, got {json_kind(value)}"
     if kind == "list_type":
         return f"must be a JSON array, got {json_kind(value)}"
+    if kind == "missing" and field is None:
+        return "required: send a JSON body"
     message = str(error.get("msg", "invalid"))
     if kind.endswith("_type") or (kind == "literal_error" and not isinstance(value, str)):
         return f"{message}, got {json_kind(value)}"

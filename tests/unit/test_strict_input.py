@@ -172,7 +172,7 @@ def first_error(model: type[BaseModel], raw: bytes) -> dict[str, Any]:
 def test_malformed_json_is_400_without_a_made_up_field() -> None:
     fastapi_shape = {"type": "json_invalid", "loc": ("body", 8), "msg": "JSON decode error",
                      "ctx": {"error": "Expecting property name enclosed in double quotes"}}
-    problem = describe(fastapi_shape)
+    problem = describe(fastapi_shape, from_request=True)
     assert (problem.status, problem.code, problem.field) == (400, "malformed_json", None)
     assert problem.message == ("body is not valid JSON: Expecting property name enclosed in "
                                "double quotes (at character 8)")
@@ -186,7 +186,7 @@ def test_type_errors_name_the_field_and_the_type_received() -> None:
     assert (problem.status, problem.code, problem.field) == (422, "invalid_request", "period")
     assert problem.message == "period: Input should be a valid string, got an integer"
     nested = describe({"type": "int_type", "loc": ("body", 0, "minutes"), "input": True,
-                       "msg": "Input should be a valid integer"})
+                       "msg": "Input should be a valid integer"}, from_request=True)
     assert nested.field == "[0].minutes"
     assert nested.message == "[0].minutes: Input should be a valid integer, got a boolean"
 
@@ -198,8 +198,13 @@ def test_unknown_field_and_wrong_body_shapes() -> None:
     array = describe(first_error(c.ClosePeriod, b'["2026-11"]'))
     assert (array.code, array.field) == ("invalid_request", None)
     assert array.message == "body: must be a JSON object, got an array"
-    listed = describe({"type": "list_type", "loc": ("body",), "input": {}, "msg": "-"})
+    listed = describe({"type": "list_type", "loc": ("body",), "input": {}, "msg": "-"},
+                      from_request=True)
     assert listed.message == "body: must be a JSON array, got an object"
+    nothing = describe({"type": "missing", "loc": ("body",), "input": None, "msg": "-"},
+                       from_request=True)
+    assert nothing.message == "body: required: send a JSON body"
+    assert describe(first_error(c.ClosePeriod, b"{}")).message == "period: Field required"
     raw = describe({"type": "model_attributes_type", "loc": ("body",), "input": b"x",
-                    "msg": "-"})
+                    "msg": "-"}, from_request=True)
     assert (raw.status, raw.code) == (415, "unsupported_media_type")

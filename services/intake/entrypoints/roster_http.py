@@ -29,8 +29,10 @@ def build_roster_router(execute: ExecuteAtomic, principal: Callable[..., Awaitab
     )
     async def import_roster(request: Request,
                             caller: Annotated[Principal, Depends(principal)]) -> Any:
-        """Import an agency's roster: every bad row is reported with its line number and
-        reason, and a file with any bad row stores nothing (admin)."""
+        """Import an agency's roster: every bad row is reported with its line number, field
+        and reason, and a file with any bad row stores nothing (admin). Cells are parsed
+        strictly: structural is ``true`` or ``false`` (any letter case; empty = false),
+        job_class digits only (1..17; empty = 1), dates ``YYYY-MM-DD``."""
         require_roles(caller, "admin")
         body = await request.body()
         if len(body) > MAX_BYTES:
