@@ -27,7 +27,7 @@ from services.intake.bootstrap import build_app
 from services.intake.domain.rules import period_of
 from services.intake.settings import IntakeSettings
 from shared.auth import Principal, Role, issue_token
-from shared.policy import Policy, default_policy_path
+from shared.policy import Policy, default_policy_path, load_policy
 from shared.settings import AuthSettings
 from tests.type_confusion import Case, cases
 
@@ -93,7 +93,7 @@ async def decision(client: httpx.AsyncClient, today: date) -> Baseline:
 
 
 async def review(_: httpx.AsyncClient, today: date) -> Baseline:
-    indicators = Policy(version="-", effective_from="2026-01").indicators  # BOSS is structural
+    indicators = load_policy(default_policy_path()).indicators  # all: BOSS is structural
     return Baseline("/v1/reviews", EMPLOYEE, {
         "period": period_of(today), "ratee_nip": BOSS, "comment": "Teladan",
         "scores": {indicator.name: 80 for indicator in indicators}})
