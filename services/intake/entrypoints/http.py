@@ -93,6 +93,7 @@ def build_router(
     async def close_period(period: Annotated[Period, Path()], caller: Caller,
                            body: Annotated[NoBody | None, Body()] = None) -> Any:
         """Close a month (admin): nothing in it changes afterwards."""
+        # ``body`` is only validated: a body with fields is refused like any unknown field
         return await one(caller, c.ClosePeriod(period=period))
 
     @router.post("/policies", status_code=201, tags=["policy"])
