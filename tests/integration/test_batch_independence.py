@@ -9,8 +9,8 @@ import pytest
 
 from services.appraisal.adapters.checksum import table_checksums
 from services.appraisal.adapters.projection_store import Record, apply_in
-from services.simulator.domain.history import History, organisation_history, wire
 from shared.db import make_engine
+from tests.support.history import History, organisation_history, wire
 
 pytestmark = pytest.mark.integration
 

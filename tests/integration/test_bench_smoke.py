@@ -1,6 +1,6 @@
 """The benchmark suite's smoke run: the harness works and its results are correct (not fast).
 
-Runs ``python -m services.simulator.bench run --smoke`` as a child process on the real stack
+Runs ``python -m tests.perf run --smoke`` as a child process on the real stack
 (tiny sizes, fresh databases and topics it drops itself) and checks what it measured:
 every projection run ended with the consumer positions at the end offsets, our consumer and
 the straightforward handler produced the same projections (checksums) on the same prefix,
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_smoke_run_measures_correct_results(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     run = subprocess.run(
-        [sys.executable, "-m", "services.simulator.bench", "run", "--smoke", "--json", str(out),
+        [sys.executable, "-m", "tests.perf", "run", "--smoke", "--json", str(out),
          "--logs", str(tmp_path / "logs")],
         cwd=ROOT, env={**os.environ, "COLUMNS": "160"}, capture_output=True, text=True,
         timeout=300, check=False)

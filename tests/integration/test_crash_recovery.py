@@ -38,12 +38,12 @@ from services.appraisal.adapters.projection_store import ProjectionStore, Record
 from services.appraisal.entrypoints.consumer import ProjectionConsumer
 from services.appraisal.metrics import Metrics
 from services.intake.adapters.tables import events as store_events
-from services.simulator.domain.history import History, organisation_history, wire
 from shared.auth import Principal, issue_token
 from shared.codec import decode_envelope
 from shared.db import make_engine
 from shared.policy import default_policy_path
 from shared.settings import AuthSettings
+from tests.support.history import History, organisation_history, wire
 
 pytestmark = pytest.mark.integration
 

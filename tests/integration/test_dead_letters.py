@@ -22,10 +22,10 @@ from services.appraisal.adapters.projection_store import ProjectionStore
 from services.appraisal.entrypoints.consumer import ProjectionConsumer
 from services.appraisal.entrypoints.dead_letters_cli import app as dead_letters_app
 from services.appraisal.metrics import Metrics
-from services.simulator.domain.history import History, nip, wire
 from shared.codec import UPCASTERS, encode
 from shared.db import make_engine
 from shared.events import ActivityReported
+from tests.support.history import History, nip, wire
 
 pytestmark = pytest.mark.integration
 

@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.appraisal.adapters import tables as t
 from services.appraisal.adapters.checksum import table_checksums
 from services.appraisal.adapters.projection_store import ProjectionStore, Record
-from services.simulator.domain.history import History, nip, wire
 from shared.codec import UPCASTERS, encode
 from shared.db import make_engine
 from shared.envelope import EventEnvelope
 from shared.events import ActivityReported
 from shared.topics import BROADCAST_KEY
+from tests.support.history import History, nip, wire
 
 pytestmark = pytest.mark.integration
 

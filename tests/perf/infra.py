@@ -21,7 +21,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.db import migrate
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 PG_HOST = os.environ.get("ERK_BENCH_PG_HOST", "127.0.0.1:5432")
 PG_USER = os.environ.get("ERK_BENCH_PG_USER", "erk")
 PG_PASSWORD = os.environ.get("ERK_BENCH_PG_PASSWORD", "erk")

@@ -22,11 +22,11 @@ from services.appraisal.entrypoints.cli import MIGRATIONS as APPRAISAL_MIGRATION
 from services.intake.entrypoints.cli import MIGRATIONS as INTAKE_MIGRATIONS
 from services.simulator.adapters.intake_http import IntakeClient
 from services.simulator.adapters.tokens import Tokens
-from services.simulator.bench import infra
-from services.simulator.bench.http import FastHttp
-from services.simulator.bench.profiles import summarise
 from services.simulator.domain.org import Organisation, build_organisation
 from services.simulator.service_layer import setup
+from tests.perf import infra
+from tests.perf.http import FastHttp
+from tests.perf.profiles import summarise
 
 Say = Callable[[str], None]
 POLICY = infra.ROOT / "deploy" / "policies" / "erk-default-2026.1.yaml"

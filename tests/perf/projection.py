@@ -17,13 +17,13 @@ from services.appraisal.adapters.checksum import table_checksums
 from services.appraisal.adapters.projection_store import Record, apply_in
 from services.appraisal.entrypoints.cli import MIGRATIONS as APPRAISAL_MIGRATIONS
 from services.intake.adapters.relay import make_producer
-from services.simulator.bench import infra
-from services.simulator.bench.profiles import summarise
-from services.simulator.domain.history import stream_organisation, wire
 from shared.codec import decode_envelope, decode_payload
 from shared.db import make_engine
 from shared.envelope import EventEnvelope
 from shared.topics import BROADCAST_KEY
+from tests.perf import infra
+from tests.perf.profiles import summarise
+from tests.support.history import stream_organisation, wire
 
 Say = Callable[[str], None]
 

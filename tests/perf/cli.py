@@ -1,4 +1,4 @@
-"""``python -m services.simulator.bench run``: every benchmark on fresh databases and topics
+"""``python -m tests.perf run``: every benchmark on fresh databases and topics
 of the local stack, a table of figures beside the targets, and a JSON file."""
 
 import asyncio
@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.simulator.bench import infra, intake, projection, replay
+from tests.perf import infra, intake, projection, replay
 
 app = typer.Typer(help="e-RK benchmark suite (local stack).", no_args_is_help=True)
 console = Console()
@@ -183,7 +183,7 @@ def run(
     say(f"service logs in {log_dir}")
     results = asyncio.run(run_all([n for n in ALL if n in chosen], sizes(events, smoke),
                                   log_dir, profile, smoke))
-    results["command"] = "python -m services.simulator.bench run " + " ".join(
+    results["command"] = "python -m tests.perf run " + " ".join(
         part for part in (f"--events {events}", "--smoke" if smoke else "",
                           f"--only {only}" if set(chosen) != set(ALL) else "") if part)
     show(results)

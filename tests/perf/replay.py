@@ -16,12 +16,12 @@ from typing import Any
 
 from services.intake.adapters.event_store import append, lock_for_append, stream_all
 from services.intake.entrypoints.cli import MIGRATIONS as INTAKE_MIGRATIONS
-from services.simulator.bench import infra
-from services.simulator.bench.profiles import summarise
-from services.simulator.bench.projection import checksums, produce, run_ours
-from services.simulator.domain.history import stream_organisation
 from shared.db import make_engine
 from shared.envelope import EventEnvelope
+from tests.perf import infra
+from tests.perf.profiles import summarise
+from tests.perf.projection import checksums, produce, run_ours
+from tests.support.history import stream_organisation
 
 Say = Callable[[str], None]
 

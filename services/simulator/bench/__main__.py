@@ -1,3 +1,0 @@
-from services.simulator.bench.cli import app
-
-app()

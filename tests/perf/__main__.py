@@ -1,0 +1,3 @@
+from tests.perf.cli import app
+
+app()

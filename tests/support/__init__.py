@@ -1,0 +1,1 @@
+"""What tests and the benchmarks share: synthetic event histories built without intake."""
