@@ -1,10 +1,12 @@
 """The allowance policy as data: a versioned document, loaded from YAML.
 
-Defaults and their sources are in DOMAIN.md; the shipped files under
-``deploy/policies/`` cite them number by number.
+Defaults and their sources are in DOMAIN.md; the shipped files under ``shared/policies/``
+(package data, so an installed wheel has them too; ``deploy/policies`` links there) cite
+them number by number.
 """
 
 from datetime import date
+from importlib.resources import files
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Self
@@ -17,7 +19,7 @@ from shared.strict import STRICT_INPUT
 
 RELATIONS: tuple[Relation, ...] = ("superior", "peer", "subordinate")
 EMPLOYMENT_TYPES: tuple[EmploymentType, ...] = ("PNS", "PPPK", "CPNS")
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_POLICY_FILE = "erk-default-2026.1.yaml"
 # Strict: a policy arrives over HTTP too, and "60" or true is no weight.
 _FROZEN = STRICT_INPUT
 
@@ -268,5 +270,7 @@ def _describe(error: ValidationError) -> str:
 
 
 def default_policy_path() -> Path:
-    """The shipped default policy file, ``deploy/policies/erk-default-2026.1.yaml``."""
-    return _REPO_ROOT / "deploy" / "policies" / "erk-default-2026.1.yaml"
+    """The shipped default policy file, read from the installed package (``shared/policies``).
+
+    A plain path: setuptools installs packages unzipped, so package data are files."""
+    return Path(str(files("shared") / "policies" / DEFAULT_POLICY_FILE))

@@ -24,12 +24,13 @@ from services.simulator.adapters.intake_http import IntakeClient
 from services.simulator.adapters.tokens import Tokens
 from services.simulator.domain.org import Organisation, build_organisation
 from services.simulator.service_layer import setup
+from shared.policy import default_policy_path
 from tests.perf import infra
 from tests.perf.http import FastHttp
 from tests.perf.profiles import summarise
 
 Say = Callable[[str], None]
-POLICY = infra.ROOT / "deploy" / "policies" / "erk-default-2026.1.yaml"
+POLICY = default_policy_path()
 DESCRIPTION = "Penerimaan pembayaran PKB dan SWDKLLJ"
 
 

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+import shared
 from shared.policy import Policy, PolicyError, default_policy_path, load_policy
 
 pytestmark = pytest.mark.unit
@@ -14,6 +15,13 @@ BERAKHLAK = default_policy_path().parent / "erk-berakhlak-2026.1.yaml"
 
 def make(**changes: Any) -> Policy:
     return Policy.model_validate({"version": "t", "effective_from": "2026-01", **changes})
+
+
+def test_default_files_ship_inside_the_package() -> None:
+    # an installed wheel has no deploy/ directory: the defaults must be package data
+    package = Path(shared.__file__).parent
+    assert default_policy_path().is_relative_to(package)
+    assert BERAKHLAK.is_relative_to(package)
 
 
 def test_default_file_loads_and_matches_the_code_defaults() -> None:
