@@ -41,16 +41,20 @@ def asyncpg_dsn(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def migrate(url: str, versions: Path, revision: str = "head") -> None:
-    """Bring the database at ``url`` to ``revision`` with the migrations in ``versions``.
+def migrate(url: str, versions: Path, revision: str = "head", schema: str | None = None) -> None:
+    """Bring the database at ``url`` to ``revision`` with the migrations in ``versions``;
+    with ``schema``, inside that PostgreSQL schema (tables and Alembic's version table).
 
-    Synchronous on purpose (Alembic runs its own event loop): call it from a CLI or a thread.
+    The one way either service migrates. Synchronous on purpose (Alembic runs its own event
+    loop): call it from a CLI or a thread.
     """
     config = Config()
     config.set_main_option("script_location", str(_ALEMBIC_ENV))
     config.set_main_option("path_separator", "os")  # paths may contain spaces
     config.set_main_option("version_locations", str(versions))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if schema is not None:
+        config.set_main_option("erk_schema", schema)
     command.upgrade(config, revision)
 
 

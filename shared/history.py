@@ -21,12 +21,14 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     SmallInteger,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
     func,
     select,
@@ -57,6 +59,9 @@ events = Table(
     Column("payload", JSON, nullable=False),
     Column("prev_hash", LargeBinary, nullable=False),
     Column("hash", LargeBinary, nullable=False),
+    UniqueConstraint("event_id", name="events_event_id_key"),
+    UniqueConstraint("stream_id", "stream_version", name="events_stream_version_key"),
+    Index("events_recorded_at", "recorded_at", postgresql_using="brin"),
 )
 
 
@@ -121,11 +126,6 @@ class EventHistory:
         """The last position in the store (0 when empty)."""
         async with self.engine.connect() as conn:
             value = await conn.scalar(select(func.max(events.c.position)))
-        return int(value or 0)
-
-    async def count(self) -> int:
-        async with self.engine.connect() as conn:
-            value = await conn.scalar(select(func.count()).select_from(events))
         return int(value or 0)
 
     async def position_at(self, moment: datetime) -> int:

@@ -16,8 +16,8 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.appraisal.entrypoints.cli import MIGRATIONS as APPRAISAL_MIGRATIONS
-from services.intake.entrypoints.cli import MIGRATIONS as INTAKE_MIGRATIONS
+from services.appraisal.adapters.migrations import MIGRATIONS as APPRAISAL_MIGRATIONS
+from services.intake.adapters.migrations import MIGRATIONS as INTAKE_MIGRATIONS
 from shared.db import make_engine, migrate
 
 # A test-only key; `deploy/stack test` exports the real one from .local/env instead.
@@ -29,7 +29,7 @@ PG_PASSWORD = os.environ.get("ERK_TEST_PG_PASSWORD", "erk")
 ADMIN_DSN = f"postgresql://{PG_USER}:{PG_PASSWORD}@{PG_HOST}/erk_intake"
 KAFKA = os.environ.get("ERK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 
-CreateDb = Callable[[str], Awaitable[str]]
+CreateDb = Callable[..., Awaitable[str]]
 
 
 async def _ensure_createdb(conn: asyncpg.Connection) -> None:
@@ -54,18 +54,20 @@ async def _ensure_createdb(conn: asyncpg.Connection) -> None:
 
 @pytest.fixture(scope="session")
 async def create_database() -> AsyncIterator[CreateDb]:
-    """A factory: ``await create_database("intake")`` -> URL of a fresh, migrated database."""
+    """A factory: ``await create_database("intake")`` -> URL of a fresh, migrated database
+    (``migrated=False``: a fresh, empty one)."""
     created: list[str] = []
     admin = await asyncpg.connect(ADMIN_DSN)
     await _ensure_createdb(admin)
 
-    async def create(service: str) -> str:
+    async def create(service: str, migrated: bool = True) -> str:
         name = f"erk_test_{service}_{uuid.uuid4().hex[:10]}"
         await admin.execute(f'CREATE DATABASE "{name}" OWNER "{PG_USER}"')
         created.append(name)
         url = f"postgresql+asyncpg://{PG_USER}:{PG_PASSWORD}@{PG_HOST}/{name}"
-        migrations = {"intake": INTAKE_MIGRATIONS, "appraisal": APPRAISAL_MIGRATIONS}[service]
-        await asyncio.to_thread(migrate, url, migrations)
+        if migrated:
+            migrations = {"intake": INTAKE_MIGRATIONS, "appraisal": APPRAISAL_MIGRATIONS}[service]
+            await asyncio.to_thread(migrate, url, migrations)
         return url
 
     try:

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from services.appraisal.entrypoints.cli import MIGRATIONS as APPRAISAL_MIGRATIONS
-from services.intake.entrypoints.cli import MIGRATIONS as INTAKE_MIGRATIONS
+from services.appraisal.adapters.migrations import MIGRATIONS as APPRAISAL_MIGRATIONS
+from services.intake.adapters.migrations import MIGRATIONS as INTAKE_MIGRATIONS
 from services.simulator.adapters.intake_http import IntakeClient
 from services.simulator.adapters.tokens import Tokens
 from services.simulator.domain.org import Organisation, build_organisation

@@ -14,8 +14,8 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.appraisal.adapters.checksum import table_checksums
+from services.appraisal.adapters.migrations import MIGRATIONS as APPRAISAL_MIGRATIONS
 from services.appraisal.adapters.projection_store import Record, apply_in
-from services.appraisal.entrypoints.cli import MIGRATIONS as APPRAISAL_MIGRATIONS
 from services.intake.adapters.relay import make_producer
 from shared.codec import decode_envelope, decode_payload
 from shared.db import make_engine

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from services.intake.adapters.event_store import append, lock_for_append, stream_all
-from services.intake.entrypoints.cli import MIGRATIONS as INTAKE_MIGRATIONS
+from services.intake.adapters.migrations import MIGRATIONS as INTAKE_MIGRATIONS
 from shared.db import make_engine
 from shared.envelope import EventEnvelope
 from tests.perf import infra

@@ -16,25 +16,21 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import murmur2
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.appraisal.adapters import tables as t
+from services.appraisal.adapters.migrations import MIGRATIONS
 from services.appraisal.adapters.projection_store import Record, apply_in
 from shared.codec import UndecodableEvent, decode_envelope
 from shared.db import make_engine, migrate
 from shared.history import EventHistory
 from shared.topics import BROADCAST_KEY
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-SCHEMA_ENV = Path(__file__).resolve().parent / "schema_alembic"
 BATCH = 10_000
 BUILD_PREFIX = "erk_build_"
 PREVIOUS_PREFIX = "erk_prev_"
@@ -214,19 +210,9 @@ async def migrate_target(url: str) -> None:
     await asyncio.to_thread(migrate, url, MIGRATIONS)
 
 
-def _migrate_schema_sync(url: str, schema: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(SCHEMA_ENV))
-    config.set_main_option("path_separator", "os")
-    config.set_main_option("version_locations", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    config.set_main_option("erk_schema", schema)
-    command.upgrade(config, "head")
-
-
 async def migrate_schema(url: str, schema: str) -> None:
     """Create or upgrade the projection schema inside PostgreSQL schema ``schema``."""
-    await asyncio.to_thread(_migrate_schema_sync, url, schema)
+    await asyncio.to_thread(migrate, url, MIGRATIONS, schema=schema)
 
 
 async def in_schema(conn: AsyncConnection, schema: str | None) -> AsyncConnection:

@@ -1,10 +1,9 @@
 """``erk-appraisal``: migrate the projection database and serve the consumer and query API."""
 
-from pathlib import Path
-
 import typer
 import uvicorn
 
+from services.appraisal.adapters.migrations import MIGRATIONS
 from services.appraisal.entrypoints.audit_cli import app as audit_app
 from services.appraisal.entrypoints.dead_letters_cli import app as dead_letters_app
 from services.appraisal.settings import AppraisalSettings
@@ -22,7 +21,6 @@ def _runtime() -> None:
 
 
 app.add_typer(dead_letters_app, name="dead-letters")
-MIGRATIONS = Path(__file__).resolve().parent.parent / "adapters" / "migrations"
 
 
 @app.command()

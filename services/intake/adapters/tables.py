@@ -1,6 +1,7 @@
 """Intake tables: the append-only event store and the write model the checks read.
 
-The schema itself is created by the Alembic migrations next to this file.
+The schema itself is created by the Alembic migrations next to this file; these definitions
+match what they create (constraints and indexes included), which a test checks.
 """
 
 from sqlalchemy import (
@@ -9,11 +10,13 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Index,
     Integer,
     MetaData,
     SmallInteger,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -50,6 +53,7 @@ reporting_lines = Table(
     Column("nip", Text, primary_key=True),
     Column("effective_from", Date, primary_key=True),
     Column("superior_nip", Text),
+    Index("reporting_lines_superior", "superior_nip"),
 )
 
 activities = Table(
@@ -64,6 +68,8 @@ activities = Table(
     Column("status", Text, nullable=False),
     Column("version", Integer, nullable=False),
     Column("event_id", UUID(as_uuid=True), nullable=False),
+    UniqueConstraint("source", "external_ref", name="activities_source_ref"),
+    Index("activities_nip_day", "nip", "work_date"),
 )
 
 periods = Table(

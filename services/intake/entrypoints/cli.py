@@ -1,11 +1,11 @@
 """``erk-intake``: migrate the database, serve the API, mint local tokens."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import typer
 import uvicorn
 
+from services.intake.adapters.migrations import MIGRATIONS
 from services.intake.settings import IntakeSettings
 from shared.auth import ROLES, Principal, issue_token
 from shared.db import migrate as run_migrations
@@ -13,7 +13,6 @@ from shared.runtime import tune_gc
 from shared.settings import AuthSettings, KafkaSettings
 
 app = typer.Typer(help="e-RK intake (write side).", no_args_is_help=True)
-MIGRATIONS = Path(__file__).resolve().parent.parent / "adapters" / "migrations"
 
 
 @app.callback()

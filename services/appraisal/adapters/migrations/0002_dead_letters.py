@@ -3,26 +3,54 @@
 Revision ID: appraisal_0002
 """
 
+import sqlalchemy as sa
 from alembic import op
-
-from services.appraisal.adapters.tables import dead_letters, parked_records
 
 revision = "appraisal_0002"
 down_revision = "appraisal_0001"
 branch_labels = None
 depends_on = None
 
-# appraisal_0001 builds its schema from the live table module, so on a fresh database it has
-# already created these tables: create them only where they are missing.
+# Frozen, like every revision: the tables as they stood here, not the live table module.
+# (Until the revisions were frozen, appraisal_0001 created these two tables as well; every
+# database that ran it that way is past this revision already.)
+
+_ID = sa.BigInteger().with_variant(sa.Integer, "sqlite")  # SQLite autoincrements INTEGER only
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    for table in (dead_letters, parked_records):
-        table.create(bind, checkfirst=True)
+    op.create_table(
+        "dead_letters",
+        sa.Column("id", _ID, primary_key=True, autoincrement=True),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("partition", sa.Integer, nullable=False),
+        sa.Column("offset", sa.BigInteger, nullable=False),
+        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("code", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("value", sa.LargeBinary, nullable=False),
+        sa.Column("event_type", sa.Text),
+        sa.Column("position", sa.BigInteger),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(timezone=True)),
+        sa.Column("resolved_by", sa.Text),
+        sa.UniqueConstraint("topic", "partition", "offset", name="dead_letters_source"),
+    )
+    op.create_index("dead_letters_open", "dead_letters", ["topic", "partition", "status"])
+    op.create_table(
+        "parked_records",
+        sa.Column("topic", sa.Text, primary_key=True),
+        sa.Column("partition", sa.Integer, primary_key=True),
+        sa.Column("offset", sa.BigInteger, primary_key=True),
+        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("value", sa.LargeBinary, nullable=False),
+        sa.Column("position", sa.BigInteger),
+        sa.Column("parked_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("parked_records_key", "parked_records", ["topic", "key"])
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    for table in (parked_records, dead_letters):
-        table.drop(bind, checkfirst=True)
+    op.drop_table("parked_records")
+    op.drop_table("dead_letters")
