@@ -23,32 +23,25 @@ import os
 import sys
 import time
 import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: shared/
+from shared import topics  # imports nothing itself: works without the venv too
 
 BOOTSTRAP = os.environ.get("ERK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-EVENTS_PARTITIONS = int(os.environ.get("ERK_EVENTS_PARTITIONS", "6"))
+EVENTS_PARTITIONS = int(os.environ.get("ERK_EVENTS_PARTITIONS", str(topics.EVENTS_PARTITIONS)))
 POSTGRES_URL = os.environ.get("ERK_POSTGRES_URL", "postgresql://erk:erk@127.0.0.1:5432").rstrip("/")
 TIMEOUT = float(os.environ.get("ERK_CHECK_TIMEOUT", "60"))
 
 HEALTHCHECK_TOPIC = "erk.healthcheck"
-EVENTS_TOPIC = "erk.events.v1"
+EVENTS_TOPIC = topics.EVENTS
 REPLICATION_FACTOR = 1  # single-node broker
 
-# ---------------------------------------------------------------------------
-# The topics of the system: name -> (partitions, topic configs).  Single place to edit.
-# ---------------------------------------------------------------------------
+# The topics of the system (shared/topics.py), the events topic with the partitions asked for,
+# and the one this script uses.
 TOPICS: dict[str, tuple[int, dict[str, str]]] = {
-    # the event log: kept forever
-    EVENTS_TOPIC: (
-        EVENTS_PARTITIONS,
-        {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"},
-    ),
-    # e-service commands in
-    "erk.ingress.activities.v1": (6, {}),
-    # commands rejected at ingress
-    "erk.ingress.rejected.v1": (6, {}),
-    # dead letters of event consumers: kept forever
-    "erk.events.dlq.v1": (6, {"retention.ms": "-1"}),
-    # used by this script only
+    **{name: (topic.partitions, topic.configs) for name, topic in topics.TOPICS.items()},
+    EVENTS_TOPIC: (EVENTS_PARTITIONS, topics.TOPICS[EVENTS_TOPIC].configs),
     HEALTHCHECK_TOPIC: (1, {}),
 }
 

@@ -36,6 +36,19 @@ class AuthSettings(BaseSettings):
         return self
 
 
+LOCAL_STORE_URL = "postgresql+asyncpg://erk:erk@127.0.0.1:5432/erk_intake"
+"""The event store of the local stack (intake's database)."""
+
+
+class EventStoreSettings(BaseSettings):
+    """Where the event store is, for its readers (replay, verify). The store is intake's
+    database, so its location is intake's variable: ``INTAKE_DATABASE_URL``."""
+
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+
+    database_url: str = Field(LOCAL_STORE_URL, description="SQLAlchemy URL of the event store.")
+
+
 Environment = Literal["dev", "prod"]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.adapters import tables
-from services.intake.adapters.relay import Relay, make_producer
+from services.intake.adapters.relay import Relay
 from services.intake.adapters.unit_of_work import Context, UnitOfWork
 from services.intake.domain.errors import Rejected
 from services.intake.entrypoints.http import build_router
@@ -28,6 +28,7 @@ from shared.clock import Clock, ClockSettings, make_clock
 from shared.db import asyncpg_dsn, make_engine
 from shared.docs import api_app
 from shared.http import add_health, bearer_principal, install_error_handlers
+from shared.kafka import streaming_producer
 from shared.policy import load_policy
 from shared.settings import AuthSettings, KafkaSettings
 
@@ -48,7 +49,7 @@ class Intake:
         self.engine: AsyncEngine = make_engine(settings.database_url)
         self.relay = Relay(
             self.engine, asyncpg_dsn(settings.database_url),
-            lambda: make_producer(kafka.bootstrap), kafka.events_topic,
+            lambda: streaming_producer(kafka.bootstrap), kafka.events_topic,
             settings.relay_batch_size, settings.relay_idle_poll_s,
         )
         self._committer = GroupCommitter(self._run_group)

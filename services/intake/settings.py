@@ -5,7 +5,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.settings import Environment, reject_dev_password
+from shared.settings import LOCAL_STORE_URL, Environment, reject_dev_password
 
 
 class IntakeSettings(BaseSettings):
@@ -13,7 +13,7 @@ class IntakeSettings(BaseSettings):
 
     environment: Environment = "dev"
     database_url: str = Field(
-        "postgresql+asyncpg://erk:erk@127.0.0.1:5432/erk_intake",
+        LOCAL_STORE_URL,
         description="SQLAlchemy URL of the intake database (event store + write model).",
     )
     http_host: str = "127.0.0.1"

@@ -12,13 +12,14 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.appraisal.adapters.projection_store import Record, apply_in
-from services.intake.adapters.relay import Relay, make_producer
+from services.intake.adapters.relay import Relay
 from services.intake.adapters.unit_of_work import Context, UnitOfWork
 from services.intake.bootstrap import asyncpg_dsn
 from services.intake.domain import commands as c
 from services.intake.service_layer.handlers import handle
 from shared.auth import Principal
 from shared.codec import decode_envelope
+from shared.kafka import streaming_producer
 from shared.policy import default_policy_path, load_policy
 
 KAFKA = os.environ.get("ERK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
@@ -88,7 +89,7 @@ async def make_history(engine: AsyncEngine, days: int = 4) -> dict[str, Any]:
 
 async def publish_all(url: str, engine: AsyncEngine, topic: str, head: int) -> None:
     """Run the real relay until the whole store is on ``topic``."""
-    relay = Relay(engine, asyncpg_dsn(url), lambda: make_producer(KAFKA), topic,
+    relay = Relay(engine, asyncpg_dsn(url), lambda: streaming_producer(KAFKA), topic,
                   batch_size=500, idle_poll_s=0.2)
     task = asyncio.create_task(relay.run())
     try:

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.intake.adapters.relay import CHECKPOINT, Relay, make_producer
+from services.intake.adapters.relay import CHECKPOINT, Relay
 from services.intake.adapters.tables import relay_checkpoint
 from services.intake.adapters.unit_of_work import Context, UnitOfWork
 from services.intake.bootstrap import asyncpg_dsn
@@ -21,6 +21,7 @@ from shared.codec import decode_envelope, decode_payload
 from shared.db import make_engine
 from shared.envelope import EventEnvelope
 from shared.events import PeriodClosed
+from shared.kafka import streaming_producer
 from shared.topics import BROADCAST_KEY
 
 pytestmark = pytest.mark.integration
@@ -107,7 +108,7 @@ async def checkpoint(engine: AsyncEngine) -> int | None:
 
 
 def make_relay(url: str, engine: AsyncEngine, topic: str) -> Relay:
-    return Relay(engine, asyncpg_dsn(url), lambda: make_producer(KAFKA), topic,
+    return Relay(engine, asyncpg_dsn(url), lambda: streaming_producer(KAFKA), topic,
                  batch_size=7, idle_poll_s=30)  # long poll: only NOTIFY wakes it quickly
 
 

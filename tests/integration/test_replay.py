@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from history_data import BOSS, KAFKA, STAFF, consume_into, make_history, publish_all
+from history_data import KAFKA, STAFF, consume_into, make_history, publish_all
 from sqlalchemy import select, text
 
 from services.appraisal.adapters import rebuild as rb
@@ -90,16 +90,6 @@ async def rebuilt(url: str, world: dict[str, Any], source: str = "store",
         return await replay_kafka(KAFKA, engine, world["topic"], as_of, batch=50, show=False)
     finally:
         await engine.dispose()
-
-
-def test_partition_for_matches_aiokafka() -> None:
-    from aiokafka.partitioner import DefaultPartitioner
-
-    partitioner = DefaultPartitioner()
-    for nip in [BOSS, *STAFF, "*", "x"]:
-        for n in (1, 3, 6, 12):
-            assert rb.partition_for(nip.encode(), n) == partitioner(
-                nip.encode(), list(range(n)), list(range(n)))
 
 
 async def test_live_projection_is_not_trivial(world: dict[str, Any]) -> None:

@@ -19,7 +19,9 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from shared import topics
 from shared.db import migrate
+from shared.kafka import consumer as kafka_consumer
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_HOST = os.environ.get("ERK_BENCH_PG_HOST", "127.0.0.1:5432")
@@ -27,7 +29,7 @@ PG_USER = os.environ.get("ERK_BENCH_PG_USER", "erk")
 PG_PASSWORD = os.environ.get("ERK_BENCH_PG_PASSWORD", "erk")
 KAFKA = os.environ.get("ERK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 ADMIN_DSN = f"postgresql://{PG_USER}:{PG_PASSWORD}@{PG_HOST}/postgres"
-PARTITIONS = 6
+PARTITIONS = topics.EVENTS_PARTITIONS
 
 
 def free_port() -> int:
@@ -124,7 +126,7 @@ async def fresh_stack() -> AsyncIterator[Stack]:
 
 
 async def end_offsets(topic: str, partitions: int = PARTITIONS) -> dict[int, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
+    consumer = kafka_consumer(KAFKA)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]

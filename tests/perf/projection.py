@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from services.appraisal.adapters.checksum import table_checksums
 from services.appraisal.adapters.migrations import MIGRATIONS as APPRAISAL_MIGRATIONS
 from services.appraisal.adapters.projection_store import Record, apply_in
-from services.intake.adapters.relay import make_producer
 from shared.codec import decode_envelope, decode_payload
 from shared.db import make_engine
 from shared.envelope import EventEnvelope
-from shared.topics import BROADCAST_KEY
+from shared.kafka import consumer as kafka_consumer
+from shared.kafka import streaming_producer, target_partitions
 from tests.perf import infra
 from tests.perf.profiles import summarise
 from tests.support.history import stream_organisation, wire
@@ -33,7 +33,7 @@ async def produce(envelopes: Iterable[EventEnvelope], topic: str, prefix_topic: 
                   say: Say = print) -> dict[str, int]:
     """Publish like the relay: key = subject NIP, broadcasts (``*``) to every partition.
     The first ``prefix`` events also go to ``prefix_topic``. Returns records per topic."""
-    producer = make_producer(infra.KAFKA)
+    producer = streaming_producer(infra.KAFKA)
     await producer.start()
     sent = {topic: 0, **({prefix_topic: 0} if prefix_topic else {})}
     events = 0
@@ -42,8 +42,7 @@ async def produce(envelopes: Iterable[EventEnvelope], topic: str, prefix_topic: 
         started = time.monotonic()
         for index, envelope in enumerate(envelopes):
             key, value = wire(envelope)
-            targets: list[int | None] = (list(range(partitions))
-                                         if envelope.subject_nip == BROADCAST_KEY else [None])
+            targets = target_partitions(envelope.subject_nip, range(partitions))
             names = [topic] if index >= prefix or not prefix_topic else [topic, prefix_topic]
             for name in names:
                 for partition in targets:
@@ -189,9 +188,7 @@ async def run_raw(topic: str, sample: list[bytes], keep: int = 10_000) -> dict[s
     first ``keep`` values in ``sample`` (for the COPY rows)."""
     ends = await infra.end_offsets(topic)
     total = sum(ends.values())
-    consumer = AIOKafkaConsumer(bootstrap_servers=infra.KAFKA, enable_auto_commit=False,
-                                max_partition_fetch_bytes=4 * 1024 * 1024,
-                                fetch_max_bytes=32 * 1024 * 1024)
+    consumer = kafka_consumer(infra.KAFKA)
     await consumer.start()
     try:
         consumer.assign([TopicPartition(topic, p) for p in ends])

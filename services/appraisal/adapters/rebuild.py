@@ -2,8 +2,8 @@
 a new PostgreSQL schema beside the live one, and the atomic swap of the two.
 
 Every source produces the records the live consumer would see — same topic, same
-partition per key (Kafka's default murmur2 partitioner), broadcast events once on every
-partition, in global position order — and every batch goes through the live code path
+partition per key and broadcast events once on every partition (``shared.kafka``), in
+global position order — and every batch goes through the live code path
 (``projection_store.apply_in``) in one transaction. So a rebuild equals the live
 projections table by table, and never holds more than one batch in memory.
 """
@@ -15,11 +15,9 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.partitioner import murmur2
 from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -29,7 +27,8 @@ from services.appraisal.adapters.projection_store import Record, apply_in
 from shared.codec import UndecodableEvent, decode_envelope
 from shared.db import make_engine, migrate
 from shared.history import EventHistory
-from shared.topics import BROADCAST_KEY
+from shared.kafka import consumer as kafka_consumer
+from shared.kafka import target_partitions
 
 BATCH = 10_000
 BUILD_PREFIX = "erk_build_"
@@ -40,12 +39,6 @@ Progress = Callable[[int], None]
 
 
 # -- partitions ---------------------------------------------------------------------------------
-
-@lru_cache(maxsize=1 << 16)
-def partition_for(key: bytes, partitions: int) -> int:
-    """The partition aiokafka's DefaultPartitioner (Java's murmur2 formula) gives a key."""
-    return int(murmur2(key) & 0x7FFFFFFF) % partitions
-
 
 async def topic_partitions(bootstrap: str, topic: str) -> int:
     """Partition count of ``topic`` from the broker's metadata."""
@@ -87,15 +80,13 @@ async def store_batches(
     """
     stats = stats if stats is not None else SourceStats()
     offsets = [0] * partitions
-    everyone = list(range(partitions))
+    everyone = range(partitions)
     records: list[Record] = []
     async for envelope in history.stream(upto_position=upto):
         stats.events += 1
         key = envelope.subject_nip.encode()
-        targets = everyone if envelope.subject_nip == BROADCAST_KEY else [
-            partition_for(key, partitions)]
         position = envelope.position or 0
-        for partition in targets:
+        for partition in target_partitions(envelope.subject_nip, everyone):
             if limits is not None and position > limits.get(partition, 0):
                 continue
             records.append(Record(topic, partition, offsets[partition], b"", key,
@@ -134,10 +125,7 @@ async def kafka_batches(
     of something already read.
     """
     stats = stats if stats is not None else SourceStats()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                                enable_auto_commit=False, auto_offset_reset="earliest",
-                                max_partition_fetch_bytes=4 * 1024 * 1024,
-                                fetch_max_bytes=32 * 1024 * 1024)
+    consumer = kafka_consumer(bootstrap)
     await consumer.start()
     try:
         parts = await _partition_ids(bootstrap, topic)

@@ -32,15 +32,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.appraisal.adapters import rebuild as rb
 from services.appraisal.adapters.checksum import table_checksums
 from services.appraisal.settings import AppraisalSettings
-from services.intake.settings import IntakeSettings
 from shared.db import make_engine
 from shared.history import ChainReport, EventHistory, verify_chain
-from shared.settings import KafkaSettings
+from shared.settings import EventStoreSettings, KafkaSettings
+from shared.topics import EVENTS_PARTITIONS
 
 app = typer.Typer(help="Replay, verify and version the projections (auditors, operators).",
                   no_args_is_help=True)
 console = Console()
-DEFAULT_PARTITIONS = 6
 
 
 @dataclass(frozen=True)
@@ -81,8 +80,8 @@ async def _partitions(given: int | None, bootstrap: str, topic: str) -> int:
         return await asyncio.wait_for(rb.topic_partitions(bootstrap, topic), 15)
     except Exception as exc:
         console.print(f"[yellow]partition count of {topic} unknown ({exc}); "
-                      f"assuming {DEFAULT_PARTITIONS} (use --partitions)[/]")
-        return DEFAULT_PARTITIONS
+                      f"assuming {EVENTS_PARTITIONS} (use --partitions)[/]")
+        return EVENTS_PARTITIONS
 
 
 # -- replay -------------------------------------------------------------------------------------
@@ -167,7 +166,7 @@ def replay(
     if from_ not in ("store", "kafka"):
         raise typer.BadParameter("--from is 'store' or 'kafka'")
     kafka = KafkaSettings()
-    asyncio.run(_replay(from_, store_url or IntakeSettings().database_url,
+    asyncio.run(_replay(from_, store_url or EventStoreSettings().database_url,
                         kafka_bootstrap or kafka.bootstrap, topic or kafka.events_topic, into,
                         parse_as_of(as_of), partitions, batch, resume))
 
@@ -282,7 +281,8 @@ def verify(
     Exit code 0 only when everything matches."""
     kafka = KafkaSettings()
     report = asyncio.run(run_verify(
-        store_url or IntakeSettings().database_url, live_url or AppraisalSettings().database_url,
+        store_url or EventStoreSettings().database_url,
+        live_url or AppraisalSettings().database_url,
         kafka_bootstrap or kafka.bootstrap, topic or kafka.events_topic, partitions,
         scratch_url=scratch_url))
     print_report(report)

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 
 from services.appraisal.adapters.projection_store import DeadLetter, ProjectionStore, Record
 from services.appraisal.metrics import Metrics
+from shared import kafka
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +71,7 @@ class ProjectionConsumer:
 
     async def run(self) -> None:
         # aiokafka clients must be created inside the running event loop
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, group_id=self._group, enable_auto_commit=False,
-            auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024,
-            fetch_max_bytes=32 * 1024 * 1024)
+        self.consumer = kafka.consumer(self._bootstrap, self._group)
         self.consumer.subscribe([self.topic], listener=_SeekToStored(self))
         await self.consumer.start()
         try:
@@ -141,8 +139,7 @@ class ProjectionConsumer:
 
     async def _producer(self) -> AIOKafkaProducer:
         if self.producer is None:
-            producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all",
-                                        enable_idempotence=True, request_timeout_ms=15000)
+            producer = kafka.producer(self._bootstrap)
             await producer.start()
             self.producer = producer
         return self.producer

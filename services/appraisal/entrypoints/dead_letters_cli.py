@@ -28,6 +28,7 @@ from services.appraisal.adapters.projection_store import (
 from services.appraisal.entrypoints.consumer import publish_dead_letters
 from services.appraisal.settings import AppraisalSettings
 from shared.db import make_engine
+from shared.kafka import producer as make_producer
 from shared.settings import KafkaSettings
 
 app = typer.Typer(help="Dead letters of the projection consumer.", no_args_is_help=True)
@@ -70,8 +71,7 @@ async def resolve(url: str, dead_letter_id: int, action: Action, actor: str = "o
 
     async def sink(letters: list[DeadLetter]) -> None:
         nonlocal producer
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap or kafka.bootstrap, acks="all",
-                                    enable_idempotence=True)
+        producer = make_producer(bootstrap or kafka.bootstrap)
         await producer.start()
         await publish_dead_letters(producer, dlq_topic or kafka.dlq_topic, letters)
 

@@ -16,7 +16,6 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from aiokafka.partitioner import murmur2
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,23 +24,12 @@ from services.intake.adapters import event_store
 from services.intake.adapters.tables import relay_checkpoint
 from shared.codec import encode
 from shared.envelope import EventEnvelope
-from shared.topics import BROADCAST_KEY
+from shared.kafka import target_partitions
 
 log = logging.getLogger(__name__)
 
 RELAY_LEADER_LOCK = 0x45524B01
 CHECKPOINT = "kafka"
-
-
-def make_producer(bootstrap: str) -> AIOKafkaProducer:
-    return AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
-        enable_idempotence=True,
-        acks="all",
-        linger_ms=2,
-        max_batch_size=512 * 1024,
-        request_timeout_ms=15000,
-    )
 
 
 class Relay:
@@ -133,16 +121,14 @@ class Relay:
 
     async def _send(self, producer: AIOKafkaProducer,
                     batch: Sequence[EventEnvelope]) -> "asyncio.Future[Any]":
-        """Queue a batch, partition by partition (aiokafka's partitioner: murmur2 of the
-        key); returns a future of all its acknowledgements."""
+        """Queue a batch, partition by partition (``shared.kafka.target_partitions``);
+        returns a future of all its acknowledgements."""
         partitions = sorted(await producer.partitions_for(self._topic))
         builders: dict[int, Any] = {}
         futures: list[asyncio.Future[Any]] = []
         for envelope in batch:
             value, key = encode(envelope), envelope.subject_nip.encode()
-            targets = (partitions if envelope.subject_nip == BROADCAST_KEY
-                       else [partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]])
-            for partition in targets:
+            for partition in target_partitions(envelope.subject_nip, partitions):
                 builder = builders.get(partition) or producer.create_batch()
                 if builder.append(key=key, value=value, timestamp=None) is None:
                     futures.append(await producer.send_batch(builder, self._topic,

@@ -7,17 +7,18 @@ import time
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
+from shared.kafka import consumer as kafka_consumer
+from shared.kafka import streaming_producer
 
 
 class IngressProducer:
     def __init__(self, bootstrap: str, topic: str) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
-        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
-                                         enable_idempotence=True, linger_ms=5,
-                                         max_batch_size=256 * 1024)
+        self.producer = streaming_producer(bootstrap)
         self.produced: dict[int, set[int]] = {}
         """Partition -> offsets this producer wrote."""
 
@@ -49,7 +50,7 @@ class IngressProducer:
 
 
 async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = kafka_consumer(bootstrap)
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
@@ -86,7 +87,7 @@ async def wait_consumed(bootstrap: str, group: str, topic: str, produced: dict[i
 async def refusals(bootstrap: str, rejected_topic: str, ingress_topic: str,
                    since: dict[int, int], produced: dict[int, set[int]]) -> dict[str, int]:
     """Codes of the refusals of our records, read from the rejection topic after ``since``."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = kafka_consumer(bootstrap)
     await consumer.start()
     codes: dict[str, int] = {}
     try:
