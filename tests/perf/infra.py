@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared import topics
@@ -228,7 +228,7 @@ async def machine() -> dict[str, Any]:
             await conn.close()
     except Exception as exc:
         info["postgresql"] = f"unknown ({exc})"
-    info["kafka"] = await kafka_version()
+    info["kafka"] = kafka_version()
     git = await asyncio.to_thread(subprocess.run, ["git", "rev-parse", "HEAD"], cwd=ROOT,
                                   capture_output=True, text=True, check=False)
     dirty = await asyncio.to_thread(subprocess.run, ["git", "status", "--porcelain"],
@@ -238,20 +238,25 @@ async def machine() -> dict[str, Any]:
     return info
 
 
-async def kafka_version() -> str:
-    """The broker's version as far as the client can tell (API versions), else unknown."""
-    for candidate in (str(ROOT / ".local" / "kafka" / "libs"), "/opt/kafka/libs"):
+def _broker_libraries() -> list[str]:
+    """Library folders of a local broker: this checkout's stack, the Docker image's, and the
+    classpath of a running broker (a git worktree uses the main checkout's stack)."""
+    folders = [str(ROOT / ".local" / "kafka" / "libs"), "/opt/kafka/libs"]
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         with contextlib.suppress(OSError):
-            for jar in sorted(os.listdir(candidate)):
+            args = cmdline.read_bytes().split(b"\0")
+            if b"kafka.Kafka" in args and b"-cp" in args:
+                classpath = args[args.index(b"-cp") + 1].decode()
+                folders += [entry.removesuffix("/*") for entry in classpath.split(":")]
+    return folders
+
+
+def kafka_version() -> str:
+    """The broker's version, from the kafka-clients jar it runs with; else unknown (the
+    client cannot tell: aiokafka no longer negotiates API versions)."""
+    for folder in _broker_libraries():
+        with contextlib.suppress(OSError):
+            for jar in sorted(os.listdir(folder)):
                 if jar.startswith("kafka-clients-") and jar.endswith(".jar"):
                     return jar.removeprefix("kafka-clients-").removesuffix(".jar")
-    try:
-        consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, api_version="auto")
-        await consumer.start()
-        try:
-            version = consumer._client._api_version
-            return "api " + ".".join(map(str, version)) if version else "unknown"
-        finally:
-            await consumer.stop()
-    except Exception:
-        return "unknown"
+    return "unknown"
