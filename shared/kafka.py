@@ -28,6 +28,7 @@ STREAMING: dict[str, Any] = {"linger_ms": 2, "max_batch_size": 512 * 1024}
 LARGE_FETCHES: dict[str, Any] = {"max_partition_fetch_bytes": 4 * 1024 * 1024,
                                  "fetch_max_bytes": 32 * 1024 * 1024}
 """Fetch sizes for catching up on a backlog (the defaults cap a batch far below 20,000)."""
+_BROADCAST = BROADCAST_KEY.encode()
 
 
 def producer(bootstrap: str) -> AIOKafkaProducer:
@@ -55,9 +56,9 @@ def partition_for(key: bytes, partitions: int) -> int:
     return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
 
-def target_partitions(subject_nip: str, partitions: Sequence[int]) -> Sequence[int]:
-    """Where an event about ``subject_nip`` is written among the topic's ``partitions``
-    (sorted ids): all of them for a broadcast, else the one its key hashes to."""
-    if subject_nip == BROADCAST_KEY:
+def target_partitions(key: bytes, partitions: Sequence[int]) -> Sequence[int]:
+    """Where a record with ``key`` (the encoded subject NIP) is written among the topic's
+    ``partitions`` (sorted ids): all of them for a broadcast, else the one its key hashes to."""
+    if key == _BROADCAST:
         return partitions
-    return (partitions[partition_for(subject_nip.encode(), len(partitions))],)
+    return (partitions[partition_for(key, len(partitions))],)

@@ -42,7 +42,7 @@ async def produce(envelopes: Iterable[EventEnvelope], topic: str, prefix_topic: 
         started = time.monotonic()
         for index, envelope in enumerate(envelopes):
             key, value = wire(envelope)
-            targets = target_partitions(envelope.subject_nip, range(partitions))
+            targets = target_partitions(key, range(partitions))
             names = [topic] if index >= prefix or not prefix_topic else [topic, prefix_topic]
             for name in names:
                 for partition in targets:

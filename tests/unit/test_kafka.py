@@ -20,9 +20,9 @@ def test_partition_for_matches_aiokafka() -> None:
 
 
 def test_a_broadcast_goes_to_every_partition_anything_else_to_its_keys() -> None:
-    assert list(target_partitions(BROADCAST_KEY, range(6))) == [0, 1, 2, 3, 4, 5]
+    assert list(target_partitions(BROADCAST_KEY.encode(), range(6))) == [0, 1, 2, 3, 4, 5]
     for nip in NIPS[:3]:
-        assert list(target_partitions(nip, range(6))) == [partition_for(nip.encode(), 6)]
+        assert list(target_partitions(nip.encode(), range(6))) == [partition_for(nip.encode(), 6)]
     # the partition ids the broker reports, indexed by the key's hash
-    assert list(target_partitions(NIPS[0], [10, 11, 12])) == [
+    assert list(target_partitions(NIPS[0].encode(), [10, 11, 12])) == [
         [10, 11, 12][partition_for(NIPS[0].encode(), 3)]]

@@ -86,7 +86,7 @@ async def store_batches(
         stats.events += 1
         key = envelope.subject_nip.encode()
         position = envelope.position or 0
-        for partition in target_partitions(envelope.subject_nip, everyone):
+        for partition in target_partitions(key, everyone):
             if limits is not None and position > limits.get(partition, 0):
                 continue
             records.append(Record(topic, partition, offsets[partition], b"", key,

@@ -128,7 +128,7 @@ class Relay:
         futures: list[asyncio.Future[Any]] = []
         for envelope in batch:
             value, key = encode(envelope), envelope.subject_nip.encode()
-            for partition in target_partitions(envelope.subject_nip, partitions):
+            for partition in target_partitions(key, partitions):
                 builder = builders.get(partition) or producer.create_batch()
                 if builder.append(key=key, value=value, timestamp=None) is None:
                     futures.append(await producer.send_batch(builder, self._topic,
