@@ -11,7 +11,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.auth import AuthError, Principal, Role, TokenCache
+from shared.auth import AuthError, Principal, TokenCache
+from shared.authority import Action, role_refusal
 from shared.input_errors import describe
 from shared.settings import AuthSettings
 
@@ -92,10 +93,11 @@ def bearer_principal(settings: AuthSettings) -> Callable[..., Awaitable[Principa
     return principal
 
 
-def require_roles(principal: Principal, *roles: Role) -> None:
-    if principal.role not in roles:
-        raise HTTPException(403, {"code": "role_not_allowed",
-                                  "message": f"role {principal.role!r} may not do this"})
+def require_action(principal: Principal, *actions: Action) -> None:
+    """The token's role must allow one of ``actions`` (``shared.authority``), else 403."""
+    message = role_refusal(principal.role, *actions)
+    if message is not None:
+        raise HTTPException(403, {"code": "role_not_allowed", "message": message})
 
 
 Checks = Callable[[], Awaitable[dict[str, dict[str, Any]]]]

@@ -15,6 +15,7 @@ from services.appraisal.entrypoints.dashboard import build_dashboard_router
 from services.appraisal.entrypoints.http import build_router
 from services.appraisal.metrics import Metrics
 from services.appraisal.settings import AppraisalSettings
+from shared.clock import ClockSettings, make_clock
 from shared.db import make_engine
 from shared.docs import api_app
 from shared.http import add_health, bearer_principal, install_error_handlers
@@ -26,6 +27,7 @@ def build_app(settings: AppraisalSettings | None = None, consume: bool = True) -
     kafka = KafkaSettings()
     auth = AuthSettings()  # the secret comes from the environment
     engine = make_engine(settings.database_url)
+    clock = make_clock(ClockSettings(), settings.environment)  # "today" for the query API
     metrics = Metrics()
     consumer = ProjectionConsumer(ProjectionStore(engine), kafka.bootstrap, kafka.events_topic,
                                   kafka.dlq_topic, settings.consumer_group, metrics,
@@ -49,7 +51,8 @@ def build_app(settings: AppraisalSettings | None = None, consume: bool = True) -
                   description="Read side: projections of the event history, and queries.")
     install_error_handlers(app)
     principal = bearer_principal(auth)  # one dependency, so one cache of verified tokens
-    app.include_router(build_router(engine, principal))
+    app.state.clock = clock
+    app.include_router(build_router(engine, principal, clock))
     app.include_router(build_dashboard_router(engine, principal))
 
     async def checks() -> dict[str, dict[str, Any]]:

@@ -22,6 +22,7 @@ from services.intake.entrypoints.ingress import register_ingress
 from services.intake.entrypoints.roster_http import build_roster_router
 from services.intake.service_layer.committer import GroupCommitter
 from services.intake.service_layer.handlers import handle
+from services.intake.service_layer.period_closer import PeriodCloser
 from services.intake.settings import IntakeSettings
 from shared.auth import Principal
 from shared.clock import Clock, ClockSettings, make_clock
@@ -53,6 +54,8 @@ class Intake:
             settings.relay_batch_size, settings.relay_idle_poll_s,
         )
         self._committer = GroupCommitter(self._run_group)
+        self.period_closer = PeriodCloser(self.engine, self.execute, clock,
+                                          settings.period_closer_interval_s)
 
     def today(self) -> date:
         return self.clock.today()
@@ -67,7 +70,7 @@ class Intake:
     async def _run_group(self, requests: list[tuple[Principal, list[Any]]]) -> list[list[Any]]:
         today = self.today()
         answers: list[list[Any]] = []
-        async with UnitOfWork(self.engine, Context(requests[0][0])) as uow:
+        async with UnitOfWork(self.engine, Context(requests[0][0]), today) as uow:
             await uow.prefetch(requests)
             for principal, commands in requests:
                 uow.context = Context(principal)
@@ -88,7 +91,7 @@ class Intake:
         refused: list[tuple[int, Rejected]] = []
         today = self.today()
         try:
-            async with UnitOfWork(self.engine, Context(principal)) as uow:
+            async with UnitOfWork(self.engine, Context(principal), today) as uow:
                 for index, command in enumerate(commands):
                     try:
                         await handle(uow, command, today)
@@ -141,6 +144,15 @@ async def kafka_health(bootstrap: str) -> dict[str, Any]:
             await admin.close()
 
 
+async def close_due_periods_on_start(closer: PeriodCloser) -> None:
+    """Before the first request: a period whose close day came while intake was down is
+    closed first. A failure is left to the supervised loop, which tries again at once."""
+    try:
+        await closer.close_due()
+    except Exception:
+        log.exception("closing due periods on start failed; the period closer retries")
+
+
 def build_app(settings: IntakeSettings | None = None, run_relay: bool = True,
               run_ingress: bool = True) -> FastAPI:
     settings = settings or IntakeSettings()
@@ -151,6 +163,8 @@ def build_app(settings: IntakeSettings | None = None, run_relay: bool = True,
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await intake.ensure_policy()
+        await close_due_periods_on_start(intake.period_closer)
+        closer_task = asyncio.create_task(intake.period_closer.run())
         relay_task = asyncio.create_task(intake.relay.run()) if run_relay else None
         broker = KafkaBroker(intake.kafka.bootstrap, logger=log)
         if run_ingress:
@@ -160,10 +174,11 @@ def build_app(settings: IntakeSettings | None = None, run_relay: bool = True,
             yield
         finally:
             await broker.stop()
-            if relay_task is not None:
-                relay_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await relay_task
+            for task in (closer_task, relay_task):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await intake.close()
 
     app = api_app(title="e-RK intake", lifespan=lifespan,

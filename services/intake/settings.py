@@ -27,6 +27,9 @@ class IntakeSettings(BaseSettings):
     policy_file: Path | None = Field(
         None, description="Policy YAML applied on start when the store has none yet."
     )
+    period_closer_interval_s: float = Field(
+        60.0, gt=0, description="How often periods whose close day has come are closed "
+        "(also once on start).")
 
     @model_validator(mode="after")
     def _no_dev_secrets_in_prod(self) -> "IntakeSettings":

@@ -219,7 +219,7 @@ def review(scores: dict[str, int] | None = None, ratee: EmployeeFacts | None = S
     cmd = c.SubmitBehaviourReview(period="2026-03", ratee_nip=STAFF,
                                   scores=scores if scores is not None
                                   else dict.fromkeys(INDICATORS, 80))
-    return rules.submit_behaviour_review(cmd, principal, ratee, relation, closed, policy)
+    return rules.submit_behaviour_review(cmd, principal, ratee, relation, closed, policy, TODAY)
 
 
 def test_behaviour_review_accepted_with_sorted_scores() -> None:
@@ -288,6 +288,16 @@ def test_behaviour_review_closed_period() -> None:
     assert_rejected(rejected(review, closed=True), "period_closed", 409, "period")
 
 
+@pytest.mark.parametrize("period", ["2026-04", "2027-01"])
+def test_behaviour_review_for_a_future_period(period: str) -> None:
+    cmd = c.SubmitBehaviourReview(period=period, ratee_nip=STAFF,
+                                  scores=dict.fromkeys(INDICATORS, 80))
+    err = rejected(rules.submit_behaviour_review, cmd, BOSS_P, STAFF_FACTS, "superior", False,
+                   POLICY, TODAY)
+    assert_rejected(err, "period_in_future", 422, "period")
+    assert period in err.message
+
+
 # -- periods -----------------------------------------------------------------------------------
 
 
@@ -351,36 +361,44 @@ def line(nip: str = STAFF, superior: str | None = BOSS) -> c.ChangeReportingLine
 
 
 def test_change_reporting_line() -> None:
-    event = rules.change_reporting_line(line(), ADMIN, STAFF_FACTS, BOSS_FACTS, [])
+    event = rules.change_reporting_line(line(), ADMIN, STAFF_FACTS, BOSS_FACTS, [], False)
     assert isinstance(event, ReportingLineChanged)
     assert event.superior_nip == BOSS
-    removed = rules.change_reporting_line(line(superior=None), ADMIN, STAFF_FACTS, None, [])
+    removed = rules.change_reporting_line(line(superior=None), ADMIN, STAFF_FACTS, None, [],
+                                          False)
     assert removed.superior_nip is None
 
 
 def test_reporting_cycle() -> None:
     # STAFF is already above BOSS: BOSS -> OTHER -> STAFF
     err = rejected(rules.change_reporting_line, line(), ADMIN, STAFF_FACTS, BOSS_FACTS,
-                   [OTHER, STAFF])
+                   [OTHER, STAFF], False)
     assert_rejected(err, "reporting_cycle", 422, "superior_nip")
 
 
 def test_reporting_line_to_oneself() -> None:
     err = rejected(rules.change_reporting_line, line(superior=STAFF), ADMIN, STAFF_FACTS,
-                   STAFF_FACTS, [])
+                   STAFF_FACTS, [], False)
     assert_rejected(err, "reporting_cycle", 422, "superior_nip")
 
 
 def test_reporting_line_unknown_people() -> None:
-    err = rejected(rules.change_reporting_line, line(), ADMIN, None, BOSS_FACTS, [])
+    err = rejected(rules.change_reporting_line, line(), ADMIN, None, BOSS_FACTS, [], False)
     assert_rejected(err, "unknown_employee", 404, "nip")
-    err = rejected(rules.change_reporting_line, line(), ADMIN, STAFF_FACTS, None, [])
+    err = rejected(rules.change_reporting_line, line(), ADMIN, STAFF_FACTS, None, [], False)
     assert_rejected(err, "unknown_superior", 404, "superior_nip")
 
 
 def test_reporting_line_admin_only() -> None:
-    err = rejected(rules.change_reporting_line, line(), STAFF_P, STAFF_FACTS, BOSS_FACTS, [])
+    err = rejected(rules.change_reporting_line, line(), STAFF_P, STAFF_FACTS, BOSS_FACTS, [],
+                   False)
     assert_rejected(err, "role_not_allowed", 403)
+
+
+def test_reporting_line_may_not_reach_into_a_closed_period() -> None:
+    err = rejected(rules.change_reporting_line, line(), ADMIN, STAFF_FACTS, BOSS_FACTS, [], True)
+    assert_rejected(err, "period_closed", 409, "effective_from")
+    assert "2026-03" in err.message
 
 
 # -- publish_policy --------------------------------------------------------------------------

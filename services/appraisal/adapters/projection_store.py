@@ -52,6 +52,7 @@ from shared.events import (
     ActivityReported,
     EmployeeRegistered,
     Event,
+    PeriodClosed,
     ReportingLineChanged,
     ReviewSubmitted,
     ValidationReview,
@@ -450,6 +451,11 @@ async def _load_workset(
                     and isinstance(e.review, ValidationReview)}
     for row in await rows_where(conn, t.activities, t.activities.c.activity_id, activity_ids):
         ws.activities[row["activity_id"]] = row
+    closes = {(e.period, partition) for _, e, partition in events if isinstance(e, PeriodClosed)}
+    for period, partition in sorted(closes):
+        for row in await _open_activities(conn, period, partition):
+            ws.activities.setdefault(row["activity_id"], row)
+            ws.partition_of[row["activity_id"]] = partition
     reporters = {e.nip for _, e, _ in events
                  if isinstance(e, ActivityReported | ReportingLineChanged)}
     for row in await rows_where(conn, t.reporting_lines, t.reporting_lines.c.nip, reporters):
@@ -464,6 +470,18 @@ async def _load_workset(
     ws.known_before = {row["nip"] for row in
                        await rows_where(conn, t.employees, t.employees.c.nip, registered)}
     return ws
+
+
+async def _open_activities(conn: AsyncConnection, period: str,
+                           partition: int) -> list[dict[str, Any]]:
+    """Activities of ``period`` still waiting for a decision, of the partition's employees
+    (a close arrives on every partition and covers that partition's keys)."""
+    a, e = t.activities, t.employees
+    result = await conn.execute(
+        select(a).select_from(a.join(e, e.c.nip == a.c.nip))
+        .where(a.c.period == period, a.c.status.in_(projector.OPEN_STATUSES),
+               e.c.partition == partition))
+    return [dict(row._mapping) for row in result]
 
 
 # -- writing ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Read queries over the projections, for the query API and the dashboard."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -84,7 +84,8 @@ async def unit_month(conn: AsyncConnection, unit: str, period: str) -> Row:
         select(func.count(), func.coalesce(func.sum(m.c.pending_minutes), 0),
                func.coalesce(func.sum(m.c.approved_minutes), 0),
                func.coalesce(func.sum(m.c.rejected_minutes), 0),
-               func.coalesce(func.sum(m.c.revision_minutes), 0))
+               func.coalesce(func.sum(m.c.revision_minutes), 0),
+               func.coalesce(func.sum(m.c.not_validated_minutes), 0))
         .select_from(m.join(e, e.c.nip == m.c.nip))
         .where(e.c.unit == unit, m.c.period == period))).one()
     el = t.eligibility
@@ -93,7 +94,7 @@ async def unit_month(conn: AsyncConnection, unit: str, period: str) -> Row:
         .group_by(el.c.category))
     return {"unit": unit, "period": period, "employees_reporting": totals[0],
             "minutes": {"pending": totals[1], "approved": totals[2], "rejected": totals[3],
-                        "revision_requested": totals[4]},
+                        "revision_requested": totals[4], "not_validated": totals[5]},
             "categories": {row[0]: row[1] for row in categories}}
 
 
@@ -108,7 +109,9 @@ async def eligibility_page(conn: AsyncConnection, period: str, unit: str | None,
             "items": [dict(r._mapping) for r in rows]}
 
 
-async def superior_of(conn: AsyncConnection, nip: str) -> str | None:
+async def superior_on(conn: AsyncConnection, nip: str, day: date) -> str | None:
+    """``nip``'s direct superior on ``day`` (None: nobody, or no line yet)."""
     lines = t.reporting_lines
-    return await conn.scalar(select(lines.c.superior_nip).where(lines.c.nip == nip)
+    return await conn.scalar(select(lines.c.superior_nip)
+                             .where(lines.c.nip == nip, lines.c.effective_from <= day)
                              .order_by(lines.c.effective_from.desc()).limit(1))

@@ -89,6 +89,8 @@ employee_months = Table(
     Column("rejected_minutes", Integer, nullable=False),
     Column("revision_minutes", Integer, nullable=False),
     Column("activities", Integer, nullable=False),
+    # migration appraisal_0003: still waiting when the period closed (not validated in time)
+    Column("not_validated_minutes", Integer, nullable=False, server_default="0"),
 )
 
 behaviour_reviews = Table(

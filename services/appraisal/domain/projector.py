@@ -21,7 +21,11 @@ from shared.events import (
 
 Row = dict[str, Any]
 MINUTE_COLUMNS = {"pending": "pending_minutes", "approved": "approved_minutes",
-                  "rejected": "rejected_minutes", "revision_requested": "revision_minutes"}
+                  "rejected": "rejected_minutes", "revision_requested": "revision_minutes",
+                  "not_validated": "not_validated_minutes"}
+OPEN_STATUSES = ("pending", "revision_requested")
+"""Waiting for the superior (or, sent back, for the owner): at the period's close such an
+activity becomes ``not_validated`` (not validated in time) and leaves the queue."""
 
 
 def period_of(day: date) -> str:
@@ -49,6 +53,8 @@ class Workset:
     """Rows of one batch, keyed by primary key; ``dirty`` says which to write back."""
 
     activities: dict[str, Row] = field(default_factory=dict)
+    partition_of: dict[str, int] = field(default_factory=dict)
+    """Activity id -> the partition its events arrive on (a close covers its own)."""
     months: dict[tuple[str, str], Row] = field(default_factory=dict)
     employees: dict[str, Row] = field(default_factory=dict)
     lines: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
@@ -77,7 +83,8 @@ class Workset:
         if key not in self.months:
             self.months[key] = {"nip": nip, "period": period, "pending_minutes": 0,
                                 "approved_minutes": 0, "rejected_minutes": 0,
-                                "revision_minutes": 0, "activities": 0}
+                                "revision_minutes": 0, "not_validated_minutes": 0,
+                                "activities": 0}
         self.dirty["months"].add(key)
         return self.months[key]
 
@@ -96,8 +103,10 @@ def apply(ws: Workset, envelope: EventEnvelope, event: Event, partition: int) ->
             ws.new_lines.append(line)
         case ActivityReported():
             _reported(ws, envelope, event)
+            ws.partition_of[str(event.activity_id)] = partition
         case ReviewSubmitted(review=ValidationReview() as review):
             _validated(ws, envelope, review)
+            ws.partition_of[str(review.activity_id)] = partition
         case ReviewSubmitted(review=BehaviourReview() as review):
             key = (review.period, review.ratee_nip, review.rater_nip)
             ws.reviews[key] = {"period": review.period, "ratee_nip": review.ratee_nip,
@@ -114,6 +123,7 @@ def apply(ws: Workset, envelope: EventEnvelope, event: Event, partition: int) ->
         case PeriodClosed():
             ws.closed[event.period] = {"period": event.period, "position": envelope.position}
             ws.dirty["closed"].add(event.period)
+            _close_open_activities(ws, envelope, event.period, partition)
             ws.sweeps.append(Sweep(partition, event.period, closing=True,
                                    registered_before=len(ws.registered)))
 
@@ -152,6 +162,22 @@ def _validated(ws: Workset, envelope: EventEnvelope, review: ValidationReview) -
     ws.dirty["activities"].add(key)
     _history(ws, key, envelope, review.decision, review.note)
     ws.touched.add((activity["nip"], activity["period"]))
+
+
+def _close_open_activities(ws: Workset, envelope: EventEnvelope, period: str,
+                           partition: int) -> None:
+    """Activities of the partition still waiting at the close were not validated in time.
+    The adapter loaded every such activity of the period before the batch; those reported
+    or decided earlier in the batch are in the workset as they stand now."""
+    for key, activity in ws.activities.items():
+        if (activity["period"] == period and activity["status"] in OPEN_STATUSES
+                and ws.partition_of.get(key) == partition):
+            month = ws.month(activity["nip"], period)
+            month[MINUTE_COLUMNS[activity["status"]]] -= activity["minutes"]
+            month["not_validated_minutes"] += activity["minutes"]
+            activity.update(status="not_validated", position=envelope.position)
+            ws.dirty["activities"].add(key)
+            _history(ws, key, envelope, "not_validated", None)
 
 
 def _history(ws: Workset, key: str, envelope: EventEnvelope, status: str,

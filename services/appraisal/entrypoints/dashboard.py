@@ -5,16 +5,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.appraisal.adapters import dashboard_queries as q
+from services.appraisal.entrypoints.http import require_read_all
 from shared.auth import Principal
 from shared.http import ERROR_RESPONSES
 
 PAGE = Path(__file__).with_name("dashboard.html")
-READERS = {"admin", "auditor", "dashboard"}
 
 
 def build_dashboard_router(engine: AsyncEngine, principal: Callable[..., Awaitable[Principal]]) -> (
@@ -23,12 +23,6 @@ def build_dashboard_router(engine: AsyncEngine, principal: Callable[..., Awaitab
     router = APIRouter()
     api = APIRouter(prefix="/v1/dashboard", tags=["dashboard"], responses=ERROR_RESPONSES)
     Caller = Annotated[Principal, Depends(principal)]
-
-    def reader(caller: Principal) -> None:
-        if caller.role not in READERS:
-            raise HTTPException(403, {"code": "not_allowed",
-                                      "message": "the dashboard lists are for admins, "
-                                                 "auditors and dashboards"})
 
     @router.get("/", include_in_schema=False, response_class=HTMLResponse)
     @router.get("/dashboard", response_class=HTMLResponse, tags=["dashboard"])
@@ -39,14 +33,14 @@ def build_dashboard_router(engine: AsyncEngine, principal: Callable[..., Awaitab
     @api.get("/periods")
     async def periods(caller: Caller) -> list[dict[str, Any]]:
         """Periods with reported work, newest first, and whether they are closed."""
-        reader(caller)
+        require_read_all(caller)
         async with engine.connect() as conn:
             return await q.periods(conn)
 
     @api.get("/units")
     async def units(caller: Caller) -> list[dict[str, Any]]:
         """Units with their head counts."""
-        reader(caller)
+        require_read_all(caller)
         async with engine.connect() as conn:
             return await q.units(conn)
 
@@ -54,7 +48,7 @@ def build_dashboard_router(engine: AsyncEngine, principal: Callable[..., Awaitab
     async def people(caller: Caller, unit: str | None = None, structural: bool | None = None,
                      limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
         """Employees of a unit (or all), optionally only structural officials."""
-        reader(caller)
+        require_read_all(caller)
         async with engine.connect() as conn:
             return await q.people(conn, unit, structural, limit)
 

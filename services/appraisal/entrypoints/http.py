@@ -1,6 +1,12 @@
-"""Appraisal's query API for dashboards, apps and auditors. Read only."""
+"""Appraisal's query API for dashboards, apps and auditors. Read only.
+
+Who may read what follows ``shared.authority``: the role must allow the read and, for a
+subordinate's data, the caller must be the owner's direct superior on the date the data is
+about (an activity's work date; a month's last day, or today while it runs).
+"""
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
@@ -8,32 +14,47 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.appraisal.adapters import queries
 from shared.auth import Principal
+from shared.authority import (
+    Refusal,
+    allows,
+    month_line_date,
+    queue_refusal,
+    read_refusal,
+    role_refusal,
+)
+from shared.clock import Clock
 from shared.events import Nip, Period
 from shared.http import ERROR_RESPONSES
 
-READERS_OF_ALL = {"admin", "auditor", "dashboard"}
 
-
-def _forbidden(message: str) -> HTTPException:
-    return HTTPException(403, {"code": "not_allowed", "message": message})
+def _forbidden(refusal: Refusal) -> HTTPException:
+    return HTTPException(403, {"code": refusal[0], "message": refusal[1]})
 
 
 def _not_found(message: str) -> HTTPException:
     return HTTPException(404, {"code": "not_found", "message": message})
 
 
-def build_router(engine: AsyncEngine, principal: Callable[..., Awaitable[Principal]]) -> APIRouter:
+def require_read_all(caller: Principal) -> None:
+    message = role_refusal(caller.role, "read_all")
+    if message is not None:
+        raise _forbidden(("role_not_allowed", message))
+
+
+def build_router(engine: AsyncEngine, principal: Callable[..., Awaitable[Principal]],
+                 clock: Clock) -> APIRouter:
     router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
     Caller = Annotated[Principal, Depends(principal)]
 
-    async def may_read(caller: Principal, nip: str) -> None:
-        if caller.role in READERS_OF_ALL or (caller.is_person and caller.subject == nip):
-            return
-        if caller.is_person:
+    async def may_read(caller: Principal, nip: str, day: date) -> None:
+        """``day``: the date whose reporting line counts."""
+        superior = None
+        if not allows(caller.role, "read_all") and caller.subject != nip:
             async with engine.connect() as conn:
-                if await queries.superior_of(conn, nip) == caller.subject:
-                    return
-        raise _forbidden("you may read only your own data and your direct subordinates'")
+                superior = await queries.superior_on(conn, nip, day)
+        refusal = read_refusal(caller.role, caller.subject, nip, superior)
+        if refusal is not None:
+            raise _forbidden(refusal)
 
     @router.get("/activities/{activity_id}", tags=["activities"])
     async def activity(activity_id: str, caller: Caller) -> dict[str, Any]:
@@ -42,14 +63,14 @@ def build_router(engine: AsyncEngine, principal: Callable[..., Awaitable[Princip
             row = await queries.activity(conn, activity_id)
         if row is None:
             raise _not_found("no such activity (yet): it may still be on its way")
-        await may_read(caller, row["nip"])
+        await may_read(caller, row["nip"], row["work_date"])
         return row
 
     @router.get("/employees/{nip}/months/{period}", tags=["employees"])
     async def employee_month(nip: Annotated[Nip, Path()], period: Annotated[Period, Path()],
                              caller: Caller) -> dict[str, Any]:
         """Minutes by status, 360 aggregate and eligibility of one employee for a month."""
-        await may_read(caller, nip)
+        await may_read(caller, nip, month_line_date(period, clock.today()))
         async with engine.connect() as conn:
             return await queries.employee_month(conn, nip, period)
 
@@ -57,8 +78,9 @@ def build_router(engine: AsyncEngine, principal: Callable[..., Awaitable[Princip
     async def pending(nip: Annotated[Nip, Path()], caller: Caller,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
         """A superior's queue of activities waiting for validation, oldest first."""
-        if not (caller.role in READERS_OF_ALL or caller.subject == nip):
-            raise _forbidden("a superior sees only their own queue")
+        refusal = queue_refusal(caller.role, caller.subject, nip)
+        if refusal is not None:
+            raise _forbidden(refusal)
         async with engine.connect() as conn:
             return await queries.pending_queue(conn, nip, limit)
 
@@ -66,8 +88,7 @@ def build_router(engine: AsyncEngine, principal: Callable[..., Awaitable[Princip
     async def unit_month(unit: str, period: Annotated[Period, Path()],
                          caller: Caller) -> dict[str, Any]:
         """A unit's roll-up for a month."""
-        if caller.role not in READERS_OF_ALL:
-            raise _forbidden("unit roll-ups are for admins, auditors and dashboards")
+        require_read_all(caller)
         async with engine.connect() as conn:
             return await queries.unit_month(conn, unit, period)
 
@@ -77,8 +98,7 @@ def build_router(engine: AsyncEngine, principal: Callable[..., Awaitable[Princip
                           offset: Annotated[int, Query(ge=0)] = 0,
                           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
         """The eligibility list of a period, paged, optionally for one unit."""
-        if caller.role not in READERS_OF_ALL:
-            raise _forbidden("eligibility lists are for admins, auditors and dashboards")
+        require_read_all(caller)
         async with engine.connect() as conn:
             return await queries.eligibility_page(conn, period, unit, offset, limit)
 

@@ -19,8 +19,9 @@ from sqlalchemy import and_, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.intake.adapters import event_store
+from services.intake.adapters import event_store, period_state
 from services.intake.adapters import tables as t
+from services.intake.domain import periods
 from services.intake.domain.commands import ReportActivity
 from services.intake.domain.rules import ActivityFacts, EmployeeFacts, period_of
 from shared.auth import Principal
@@ -28,9 +29,6 @@ from shared.db import any_of, copy_rows
 from shared.envelope import EventEnvelope
 from shared.events import Event
 from shared.policy import Policy
-
-_POLICIES: dict[str, Policy] = {}
-"""Parsed policies by version: a published version never changes, so parse it once."""
 
 
 @dataclass
@@ -66,9 +64,14 @@ class ActivityRow:
 
 
 class UnitOfWork:
-    def __init__(self, engine: AsyncEngine, context: Context) -> None:
+    """``today``: the day the unit's commands are judged on; a period whose close day has
+    come counts as closed from then on. None (tools that only record history) counts only
+    recorded closes."""
+
+    def __init__(self, engine: AsyncEngine, context: Context, today: date | None = None) -> None:
         self._engine = engine
         self.context = context
+        self.today = today
         self.conn: AsyncConnection
         self._pending: list[Recorded] = []
         self._new_activities: dict[uuid.UUID, ActivityRow] = {}
@@ -230,6 +233,15 @@ class UnitOfWork:
         return self._minutes[(nip, day)]
 
     async def is_closed(self, period: str) -> bool:
+        """The period-state fact: its close is recorded, or its close day has come under
+        the policy governing it (see ``domain.periods``)."""
+        recorded = await self.close_recorded(period)
+        if recorded or self.today is None:
+            return recorded
+        return periods.is_locked(recorded, await self.policy_for(period), period, self.today)
+
+    async def close_recorded(self, period: str) -> bool:
+        """Whether a PeriodClosed event for ``period`` is recorded."""
         if period not in self._closed:
             self._closed[period] = bool(await self.conn.scalar(
                 select(func.count()).where(t.periods.c.period == period)))
@@ -247,11 +259,12 @@ class UnitOfWork:
         return None
 
     async def _policy(self, version: str) -> Policy:
-        if version not in _POLICIES:
-            document = await self.conn.scalar(
-                select(t.policies.c.document).where(t.policies.c.version == version))
-            _POLICIES[version] = Policy.model_validate(document)
-        return _POLICIES[version]
+        known = period_state.known_policy(version)
+        if known is not None:
+            return known
+        document = await self.conn.scalar(
+            select(t.policies.c.document).where(t.policies.c.version == version))
+        return period_state.parsed_policy(version, dict(document or {}))
 
     async def policy_document(self, version: str) -> dict[str, Any] | None:
         document = await self.conn.scalar(
@@ -259,8 +272,13 @@ class UnitOfWork:
         return dict(document) if document is not None else None
 
     async def last_closed_period(self) -> str | None:
-        period = await self.conn.scalar(select(func.max(t.periods.c.period)))
-        return str(period) if period is not None else None
+        """The latest closed period: by a recorded close, or by its close day."""
+        recorded = await self.conn.scalar(select(func.max(t.periods.c.period)))
+        closed = {str(recorded)} if recorded is not None else set()
+        if self.today is None:
+            return max(closed, default=None)
+        return periods.last_locked(await period_state.policies_in_order(self.conn), closed,
+                                   self.today)
 
     async def policy_stream_version(self) -> int:
         return int(await self.conn.scalar(

@@ -9,7 +9,9 @@ from datetime import date, timedelta
 from services.intake.domain import commands as c
 from services.intake.domain.errors import Rejected, conflict, forbidden, not_found
 from services.intake.domain.nip import InvalidNip, parse_nip
+from services.intake.domain.periods import period_of as period_of  # re-exported
 from shared.auth import Principal
+from shared.authority import REVIEW_ACTIONS, Action, allows, role_refusal
 from shared.events import (
     ActivityReported,
     BehaviourReview,
@@ -39,19 +41,17 @@ class ActivityFacts:
     source: str
 
 
-def period_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def require_role(principal: Principal, *roles: str) -> None:
-    if principal.role not in roles:
-        raise forbidden("role_not_allowed", f"role {principal.role!r} may not do this")
+def require(principal: Principal, *actions: Action) -> None:
+    """The token's role must allow one of ``actions`` (``shared.authority``)."""
+    message = role_refusal(principal.role, *actions)
+    if message is not None:
+        raise forbidden("role_not_allowed", message)
 
 
 def register_employee(cmd: c.RegisterEmployee, principal: Principal, today: date) -> (
     EmployeeRegistered
 ):
-    require_role(principal, "admin")
+    require(principal, "manage_roster")
     try:
         parse_nip(cmd.nip, today=today)
     except InvalidNip as exc:
@@ -65,9 +65,12 @@ def change_reporting_line(
     employee: EmployeeFacts | None,
     superior: EmployeeFacts | None,
     superior_chain: list[str],
+    period_closed: bool,
 ) -> ReportingLineChanged:
-    """``superior_chain``: the new superior's own superiors upwards, on the effective date."""
-    require_role(principal, "admin")
+    """``superior_chain``: the new superior's own superiors upwards, on the effective date;
+    ``period_closed``: the effective date's period is closed (a line may not change who
+    validated and rated in it)."""
+    require(principal, "manage_roster")
     if employee is None:
         raise not_found("unknown_employee", f"nip: no employee with NIP {cmd.nip}", "nip")
     if cmd.superior_nip is not None:
@@ -76,6 +79,9 @@ def change_reporting_line(
         if cmd.superior_nip == cmd.nip or cmd.nip in superior_chain:
             raise Rejected("reporting_cycle", "superior_nip: this line would make a cycle",
                            "superior_nip")
+    if period_closed:
+        raise conflict("period_closed", f"effective_from: period "
+                       f"{period_of(cmd.effective_from)} is closed", "effective_from")
     return ReportingLineChanged(**cmd.model_dump())
 
 
@@ -88,8 +94,8 @@ def report_activity(
     policy: Policy,
     today: date,
 ) -> ActivityReported:
-    require_role(principal, "employee", "superior", "eservice")
-    if principal.is_person and cmd.nip != principal.subject:
+    require(principal, "report_own_activity", "report_for_source")
+    if not allows(principal.role, "report_for_source") and cmd.nip != principal.subject:
         raise forbidden("not_own_activity", "employees report only their own activities")
     if employee is None:
         raise not_found("unknown_employee", f"nip: no employee with NIP {cmd.nip}", "nip")
@@ -132,7 +138,7 @@ def decide_activity(
     superior_on_work_date: str | None,
     period_closed: bool,
 ) -> ReviewSubmitted:
-    require_role(principal, "employee", "superior")
+    require(principal, "decide_activity")
     if activity is None:
         raise not_found("unknown_activity", "activity_id: no such activity", "activity_id")
     if activity.nip == principal.subject:
@@ -174,8 +180,11 @@ def submit_behaviour_review(
     relation: Relation | None,
     period_closed: bool,
     policy: Policy,
+    today: date,
 ) -> ReviewSubmitted:
-    require_role(principal, "employee", "superior")
+    """``relation``: the rater's relation to the ratee on the month's last day (or today, if
+    earlier); rating a direct subordinate takes the superior role."""
+    require(principal, *REVIEW_ACTIONS.values())
     if ratee is None:
         raise not_found("unknown_employee", "ratee_nip: no such employee", "ratee_nip")
     if ratee.nip == principal.subject:
@@ -185,6 +194,9 @@ def submit_behaviour_review(
             "not_related",
             "only the direct superior, peers (same superior) and direct subordinates may rate",
         )
+    require(principal, REVIEW_ACTIONS[relation])
+    if cmd.period > period_of(today):
+        raise Rejected("period_in_future", f"period {cmd.period} has not begun", "period")
     if period_closed:
         raise conflict("period_closed", f"period {cmd.period} is closed", "period")
     _check_indicators(cmd.scores, policy, ratee.structural)
@@ -215,7 +227,7 @@ def _check_indicators(scores: dict[str, int], policy: Policy, structural: bool) 
 def close_period(
     cmd: c.ClosePeriod, principal: Principal, already_closed: bool, today: date
 ) -> PeriodClosed:
-    require_role(principal, "admin")
+    require(principal, "close_period")
     if already_closed:
         raise conflict("period_closed", f"period {cmd.period} is already closed", "period")
     if cmd.period >= period_of(today):
@@ -231,7 +243,7 @@ def publish_policy(
 
     A policy may not reach back into a closed period: what was final stays final.
     """
-    require_role(principal, "admin")
+    require(principal, "publish_policy")
     document = policy.model_dump(mode="json")
     if existing is not None:
         if existing != document:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from services.intake.domain.errors import Rejected
 from services.intake.entrypoints.roster_csv import COLUMNS, RowError, parse_roster
 from shared.auth import Principal
-from shared.http import ERROR_RESPONSES, require_roles
+from shared.http import ERROR_RESPONSES, require_action
 
 ExecuteAtomic = Callable[[Principal, list[Any], bool], Awaitable[list[tuple[int, Rejected]]]]
 MAX_BYTES = 20 * 1024 * 1024
@@ -33,7 +33,7 @@ def build_roster_router(execute: ExecuteAtomic, principal: Callable[..., Awaitab
         and reason, and a file with any bad row stores nothing (admin). Cells are parsed
         strictly: structural is ``true`` or ``false`` (any letter case; empty = false),
         job_class digits only (1..17; empty = 1), dates ``YYYY-MM-DD``."""
-        require_roles(caller, "admin")
+        require_action(caller, "manage_roster")
         body = await request.body()
         if len(body) > MAX_BYTES:
             raise HTTPException(413, {"code": "too_large", "message": "CSV over 20 MiB"})

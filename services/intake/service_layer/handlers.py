@@ -3,7 +3,6 @@
 ``HANDLERS`` below is the one place that says which handler serves which command.
 """
 
-import calendar
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
@@ -14,6 +13,7 @@ from services.intake.domain import commands as c
 from services.intake.domain import rules
 from services.intake.domain.errors import Rejected, conflict
 from services.intake.domain.rules import period_of
+from shared.authority import month_line_date
 from shared.policy import Policy
 from shared.topics import BROADCAST_KEY
 
@@ -35,7 +35,8 @@ async def change_reporting_line(
     superior = await uow.employee(cmd.superior_nip) if cmd.superior_nip else None
     chain = (await uow.superior_chain(cmd.superior_nip, cmd.effective_from)
              if cmd.superior_nip else [])
-    event = rules.change_reporting_line(cmd, uow.context.principal, employee, superior, chain)
+    event = rules.change_reporting_line(cmd, uow.context.principal, employee, superior, chain,
+                                        await uow.is_closed(period_of(cmd.effective_from)))
     version = await uow.employee_version(cmd.nip) + 1
     recorded = uow.record(event, f"employee-{cmd.nip}", version, cmd.nip)
     await uow.upsert(t.reporting_lines, cmd.model_dump(), ["nip", "effective_from"])
@@ -106,12 +107,12 @@ async def submit_behaviour_review(
 ) -> Answer:
     rater = uow.context.principal.subject
     ratee = await uow.employee(cmd.ratee_nip)
-    day = min(_last_day(cmd.period), today)
+    day = month_line_date(cmd.period, today)
     relation = rules.relation_of(rater, cmd.ratee_nip, await uow.superior_on(rater, day),
                                  await uow.superior_on(cmd.ratee_nip, day))
     event = rules.submit_behaviour_review(
         cmd, uow.context.principal, ratee, relation, await uow.is_closed(cmd.period),
-        await _policy(uow, cmd.period))
+        await _policy(uow, cmd.period), today)
     version = await uow.behaviour_review_version(cmd.period, rater, cmd.ratee_nip) + 1
     stream = f"review-{cmd.period}-{rater}-{cmd.ratee_nip}"
     recorded = uow.record(event, stream, version, cmd.ratee_nip)
@@ -122,7 +123,9 @@ async def submit_behaviour_review(
 
 
 async def close_period(uow: UnitOfWork, cmd: c.ClosePeriod, today: date) -> Answer:
-    event = rules.close_period(cmd, uow.context.principal, await uow.is_closed(cmd.period),
+    # the recorded close, not the lock by date: closing a period past its close day records
+    # the event the period closer would record
+    event = rules.close_period(cmd, uow.context.principal, await uow.close_recorded(cmd.period),
                                today)
     recorded = uow.record(event, f"period-{cmd.period}", 1, BROADCAST_KEY)
     await uow.close_period_row(cmd.period, recorded.envelope.recorded_at)
@@ -150,11 +153,6 @@ async def _policy(uow: UnitOfWork, period: str) -> Policy:
     if policy is None:
         raise Rejected("no_policy", f"no allowance policy governs period {period}", None, 409)
     return policy
-
-
-def _last_day(period: str) -> date:
-    year, month = int(period[:4]), int(period[5:])
-    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 Handler = Callable[[UnitOfWork, Any, date], Awaitable[Answer]]

@@ -1,0 +1,78 @@
+"""Closes periods by themselves: records ``PeriodClosed`` (actor ``system``) for every period
+whose close day has come and whose close is not recorded yet.
+
+The rules already treat such a period as closed (``domain.periods.is_locked``); the event
+makes the close part of the history, so a replay and the read side see it too. Idempotent
+and safe with several intake processes: appends are serialised, so a second closer finds
+the close recorded (``period_closed``), and the stream version of ``period-YYYY-MM`` turns a
+close that slipped through anyway into a conflict; both are taken quietly.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception_type, wait_exponential
+
+from services.intake.adapters import period_state
+from services.intake.adapters.event_store import ConcurrencyConflict
+from services.intake.domain import commands as c
+from services.intake.domain.errors import Rejected
+from services.intake.domain.periods import due_for_closing
+from shared.auth import Principal
+from shared.clock import Clock
+
+log = logging.getLogger(__name__)
+
+SYSTEM = Principal("system", "admin")
+"""The actor of closes nobody asked for (envelope actor ``system``)."""
+
+Execute = Callable[[Principal, list[Any]], Awaitable[list[dict[str, Any] | Rejected]]]
+
+
+class PeriodCloser:
+    def __init__(self, engine: AsyncEngine, execute: Execute, clock: Clock,
+                 interval_s: float) -> None:
+        self._engine = engine
+        self._execute = execute
+        self._clock = clock
+        self._interval_s = interval_s
+
+    async def close_due(self) -> list[str]:
+        """Close every period due today; returns those this call closed."""
+        today = self._clock.today()
+        async with self._engine.connect() as conn:
+            policies = await period_state.policies_in_order(conn)
+            recorded = await period_state.recorded_closes(conn)
+        closed = []
+        for period in due_for_closing(policies, recorded, today):
+            if await self._close(period):
+                closed.append(period)
+        return closed
+
+    async def _close(self, period: str) -> bool:
+        try:
+            (result,) = await self._execute(SYSTEM, [c.ClosePeriod(period=period)])
+        except ConcurrencyConflict:
+            log.info("period %s was closed by another process meanwhile", period)
+            return False
+        if isinstance(result, Rejected):
+            if result.code != "period_closed":  # anything else is a bug worth seeing
+                log.warning("closing period %s was refused: %s", period, result)
+            return False
+        log.info("period %s closed: its close day has come", period)
+        return True
+
+    async def run(self) -> None:
+        """Close due periods now and every ``interval_s``; a failed round (say, the
+        database is away) restarts the loop after an exponential back-off."""
+        async for attempt in AsyncRetrying(
+                wait=wait_exponential(multiplier=1, max=60),
+                retry=retry_if_exception_type(Exception),
+                before_sleep=before_sleep_log(log, logging.WARNING)):
+            with attempt:
+                while True:
+                    await self.close_due()
+                    await asyncio.sleep(self._interval_s)
