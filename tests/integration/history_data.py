@@ -31,7 +31,7 @@ INDICATORS = ["integritas", "pelayanan", "komitmen", "disiplin", "kerja_sama"]
 
 
 async def run(engine: AsyncEngine, principal: Principal, command: Any, today: date) -> Any:
-    async with UnitOfWork(engine, Context(principal)) as uow:
+    async with UnitOfWork(engine, Context(principal), today) as uow:
         return await handle(uow, command, today)
 
 

@@ -1,12 +1,16 @@
 """Projections are a function of the event order alone, never of how the stream is cut
 into batches: the same history applied in one batch, one event at a time, and in random
-cuts gives identical tables (late joiners around period closes and policies included)."""
+cuts gives identical tables (late joiners around period closes and policies included, and
+activities still waiting at a close becoming "not validated in time")."""
 
 import random
 from collections.abc import Sequence
+from datetime import date
 
 import pytest
+from sqlalchemy import select
 
+from services.appraisal.adapters import tables as t
 from services.appraisal.adapters.checksum import table_checksums
 from services.appraisal.adapters.projection_store import Record, apply_in
 from shared.db import make_engine
@@ -19,6 +23,9 @@ def history_with_late_joiners() -> History:
     history = organisation_history(1500, seed=11)
     history.employee(900)  # joins after January closed: no January row
     history.policy("2026.2", "2026-01")  # re-evaluates existing rows only
+    history.activity(3, date(2026, 2, 27), 75)  # still pending at February's close
+    _, sent_back = history.activity(4, date(2026, 2, 27), 50)
+    history.decision(4, 0, sent_back, "revision_requested")  # and never resubmitted
     history.close("2026-02")  # 900 was on the roster: gets a February row
     history.employee(901)  # joins after February closed: no February row
     return history
@@ -41,6 +48,19 @@ async def project(url: str, batches: Sequence[Sequence[Record]]) -> dict[str, tu
         await engine.dispose()
 
 
+async def not_validated(url: str) -> dict[str, int]:
+    """Periods -> activities not validated in time."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(select(t.activities.c.period)
+                                      .where(t.activities.c.status == "not_validated"))
+            periods = [row.period for row in rows]
+        return {period: periods.count(period) for period in set(periods)}
+    finally:
+        await engine.dispose()
+
+
 def cut(items: list[Record], rng: random.Random) -> list[list[Record]]:
     batches, start = [], 0
     while start < len(items):
@@ -52,7 +72,10 @@ def cut(items: list[Record], rng: random.Random) -> list[list[Record]]:
 
 async def test_projections_do_not_depend_on_batching(create_database) -> None:
     stream = records(history_with_late_joiners())
-    whole = await project(await create_database("appraisal"), [stream])
+    whole_url = await create_database("appraisal")
+    whole = await project(whole_url, [stream])
+    closed_waiting = await not_validated(whole_url)
+    assert closed_waiting == {"2026-02": 2}, closed_waiting
     random_cuts = await project(await create_database("appraisal"),
                                 cut(stream, random.Random(3)))
     assert whole["eligibility"][0] > 0

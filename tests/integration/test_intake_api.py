@@ -194,9 +194,24 @@ async def test_validation_by_superior_only(app: FastAPI, client: httpx.AsyncClie
     assert stranger.status_code == 403
     assert stranger.json()["error"]["code"] == "not_direct_superior"
 
+    # validation takes the superior role: an employee-role token is refused before any
+    # line is looked at, even its owner's own (issue 8 changed this from self_review)
     own = await client.post(path, headers=auth(STAFF, "employee"), json={"decision": "approved"})
     assert own.status_code == 403
-    assert own.json()["error"]["code"] == "self_review"
+    assert own.json()["error"]["code"] == "role_not_allowed"
+    own_as_superior = await client.post(path, headers=auth(STAFF, "superior"),
+                                        json={"decision": "approved"})
+    assert own_as_superior.status_code == 403
+    assert own_as_superior.json()["error"]["code"] == "self_review"
+    # the direct superior with an employee-role token may not validate either
+    boss_as_employee = await client.post(path, headers=auth(BOSS, "employee"),
+                                         json={"decision": "approved"})
+    assert boss_as_employee.status_code == 403
+    assert boss_as_employee.json()["error"]["code"] == "role_not_allowed"
+    for decision in ("rejected", "revision_requested"):
+        refused = await client.post(path, headers=auth(BOSS, "employee"),
+                                    json={"decision": decision})
+        assert refused.json()["error"]["code"] == "role_not_allowed", decision
     assert await count_events(app, f"activity-{body['activity_id']}") == 1
 
     decided = await client.post(path, headers=auth(BOSS, "superior"),
@@ -254,3 +269,50 @@ async def test_day_total_counts_across_requests_and_frees_rejected_minutes(
     results = (await client.post("/v1/activities/batch", headers=staff, json=batch)).json()
     assert [r["status"] for r in results] == ["accepted", "rejected"]
     assert results[1]["code"] == "day_total_implausible"
+
+
+def review_body(app: FastAPI, ratee: str) -> dict[str, Any]:
+    indicators = ["integritas", "pelayanan", "komitmen", "disiplin", "kerja_sama"]
+    return {"period": f"{today(app):%Y-%m}", "ratee_nip": ratee,
+            "scores": dict.fromkeys(indicators, 80)}
+
+
+async def test_rating_a_subordinate_takes_the_superior_role(
+        app: FastAPI, client: httpx.AsyncClient, roster: None) -> None:
+    stream = f"review-{today(app):%Y-%m}-{BOSS}-{STAFF}"
+    as_employee = await client.post("/v1/reviews", headers=auth(BOSS, "employee"),
+                                    json=review_body(app, STAFF))
+    assert as_employee.status_code == 403, as_employee.text
+    assert as_employee.json()["error"]["code"] == "role_not_allowed"
+    assert await count_events(app, stream) == 0
+
+    stranger = await client.post("/v1/reviews", headers=auth(OTHER_BOSS, "superior"),
+                                 json=review_body(app, STAFF))
+    assert stranger.status_code == 403
+    assert stranger.json()["error"]["code"] == "not_related"
+
+    as_superior = await client.post("/v1/reviews", headers=auth(BOSS, "superior"),
+                                    json=review_body(app, STAFF))
+    assert as_superior.status_code == 201, as_superior.text
+    assert as_superior.json()["relation"] == "superior"
+    assert await count_events(app, stream) == 1
+
+
+async def test_rating_ones_superior_takes_only_the_employee_role(
+        app: FastAPI, client: httpx.AsyncClient, roster: None) -> None:
+    body = review_body(app, BOSS)
+    body["scores"]["kepemimpinan"] = 75  # the head is structural
+    answer = await client.post("/v1/reviews", headers=auth(STAFF, "employee"), json=body)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["relation"] == "subordinate"
+
+
+async def test_a_review_for_a_future_period_is_refused(
+        app: FastAPI, client: httpx.AsyncClient, roster: None) -> None:
+    next_month = (today(app).replace(day=28) + timedelta(days=7)).strftime("%Y-%m")
+    body = {**review_body(app, STAFF), "period": next_month}
+    answer = await client.post("/v1/reviews", headers=auth(BOSS, "superior"), json=body)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["code"] == "period_in_future"
+    assert answer.json()["error"]["field"] == "period"
+    assert await count_events(app, f"review-{next_month}-{BOSS}-{STAFF}") == 0
