@@ -4,6 +4,8 @@ with ``python -m ... serve`` exactly as an operator would, and stopped afterward
 The ``system`` fixture is module scoped: each e2e module gets a system of its own, so a
 scenario's figures never include another module's events. The services' output goes to
 files under a temporary directory; their tails are attached to every failing e2e test.
+A module that overrides the ``clock_at`` fixture starts both services on that instant
+(``ERK_CLOCK_AT``); ``restart`` starts a service again, e.g. on a later instant.
 """
 
 import asyncio
@@ -23,16 +25,20 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.settings import AuthSettings
-from tests.e2e.support import KAFKA, Service, System, Topics, free_port
+from tests.e2e.support import EVENTS_PARTITIONS, KAFKA, Service, System, Topics, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 60.0
 # Service settings the test sets itself; anything inherited under these prefixes is dropped
 # so a developer's shell (e.g. INTAKE_POLICY_FILE, the dev ports) cannot leak in.
-OWNED_PREFIXES = ("INTAKE_", "APPRAISAL_", "ERK_KAFKA_")
+OWNED_PREFIXES = ("INTAKE_", "APPRAISAL_", "ERK_KAFKA_", "ERK_CLOCK_")
+MODULES = {"intake": "services.intake.entrypoints.cli",
+           "appraisal": "services.appraisal.entrypoints.cli"}
+Restart = Callable[..., Awaitable[None]]
 
 
-def _environment(system: System, intake_port: int, appraisal_port: int) -> dict[str, str]:
+def _environment(system: System, intake_port: int, appraisal_port: int,
+                 clock_at: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(OWNED_PREFIXES)}
     suffix = uuid.uuid4().hex[:8]
     env.update({
@@ -50,13 +56,14 @@ def _environment(system: System, intake_port: int, appraisal_port: int) -> dict[
         "APPRAISAL_DATABASE_URL": system.appraisal_db,
         "APPRAISAL_HTTP_PORT": str(appraisal_port),
         "APPRAISAL_CONSUMER_GROUP": f"erk-e2e-appraisal-{suffix}",
+        **({"ERK_CLOCK_AT": clock_at} if clock_at else {}),
     })
     return env
 
 
 def _start(name: str, module: str, env: dict[str, str], log_dir: Path) -> Service:
     log = log_dir / f"{name}.log"
-    with log.open("wb") as out:  # the child keeps its own descriptor
+    with log.open("ab") as out:  # the child keeps its own descriptor; a restart appends
         process = subprocess.Popen(
             [sys.executable, "-m", module, "serve"], cwd=REPO, env=env,
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -101,16 +108,24 @@ async def _wait_healthy(system: System) -> None:
 
 
 @pytest.fixture(scope="module")
+def clock_at() -> str | None:
+    """The instant both services start on (ERK_CLOCK_AT); None: real time."""
+    return None
+
+
+@pytest.fixture(scope="module")
 async def system(create_database: Callable[[str], Awaitable[str]],
-                 tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[System]:
+                 tmp_path_factory: pytest.TempPathFactory,
+                 clock_at: str | None) -> AsyncIterator[System]:
     """Both services as subprocesses on fresh databases, topics and consumer groups."""
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
     await admin.start()
     run = uuid.uuid4().hex[:10]
     topics = Topics(*(f"erk.e2e.{purpose}.{run}" for purpose in
                       ("events", "ingress", "rejected", "dlq")))
-    await admin.create_topics([NewTopic(topics.events, 6, 1), NewTopic(topics.ingress, 3, 1),
-                               NewTopic(topics.rejected, 1, 1), NewTopic(topics.dlq, 1, 1)])
+    await admin.create_topics([NewTopic(topics.events, EVENTS_PARTITIONS, 1),
+                               NewTopic(topics.ingress, 3, 1), NewTopic(topics.rejected, 1, 1),
+                               NewTopic(topics.dlq, 1, 1)])
     intake_port, appraisal_port = free_port(), free_port()
     system = System(
         intake_url=f"http://127.0.0.1:{intake_port}",
@@ -119,13 +134,11 @@ async def system(create_database: Callable[[str], Awaitable[str]],
         intake_db=await create_database("intake"),
         appraisal_db=await create_database("appraisal"),
     )
-    env = _environment(system, intake_port, appraisal_port)
-    log_dir = tmp_path_factory.mktemp("services")
+    system.env = _environment(system, intake_port, appraisal_port, clock_at)
+    system.log_dir = tmp_path_factory.mktemp("services")
     try:
-        system.services.append(
-            _start("intake", "services.intake.entrypoints.cli", env, log_dir))
-        system.services.append(
-            _start("appraisal", "services.appraisal.entrypoints.cli", env, log_dir))
+        for name, module in MODULES.items():
+            system.services.append(_start(name, module, system.env, system.log_dir))
         await _wait_healthy(system)
         yield system
     finally:
@@ -134,6 +147,22 @@ async def system(create_database: Callable[[str], Awaitable[str]],
         with contextlib.suppress(Exception):
             await admin.delete_topics(list(vars(topics).values()))
         await admin.close()
+
+
+@pytest.fixture(scope="module")
+def restart(system: System) -> Restart:
+    """``await restart("intake", ERK_CLOCK_AT=...)``: stop a service, start it again with
+    these environment changes, wait until both services are healthy."""
+
+    async def restart(name: str, **changes: str) -> None:
+        index = next(i for i, s in enumerate(system.services) if s.name == name)
+        await asyncio.to_thread(_stop, system.services[index])
+        system.env = {**system.env, **changes}
+        assert system.log_dir is not None
+        system.services[index] = _start(name, MODULES[name], system.env, system.log_dir)
+        await _wait_healthy(system)
+
+    return restart
 
 
 @pytest.hookimpl(wrapper=True)

@@ -16,6 +16,7 @@ from shared.settings import AuthSettings
 
 LOG_TAIL_CHARS = 6000
 KAFKA = os.environ.get("ERK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+EVENTS_PARTITIONS = 6
 
 
 def free_port() -> int:
@@ -54,6 +55,9 @@ class System:
     intake_db: str
     appraisal_db: str
     services: list[Service] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict, repr=False)  # holds the JWT secret
+    """The services' environment (a restart may change it)."""
+    log_dir: Path | None = None
 
     def token(self, subject: str, role: Role, ttl: timedelta = timedelta(hours=1)) -> str:
         return issue_token(AuthSettings(), Principal(subject, role), ttl)  # type: ignore[call-arg]

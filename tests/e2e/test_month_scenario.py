@@ -3,9 +3,13 @@ past month — activities from an e-Samsat client over the Kafka ingress and fro
 over HTTP (single and batch), validations by the head, 360 reviews, the period closed by an
 admin — and every eligibility row compared with figures worked out by hand below.
 
-The month is the one before intake's "today" (Asia/Jakarta), so the test runs on any date;
-the test policy reaches back 100 days so every work date of that month is accepted, and a
-late report after the close is refused by the closed-period rule, not by backdating.
+The scenario runs on a fixed date: both services start with ERK_CLOCK_AT on 3 April 2026
+(Asia/Jakarta), after March ended and before its close day (the 10th), so everything dated
+in March is still accepted until the admin closes March early. The test policy reaches back
+100 days so every work date of March is accepted, and a late report after the close is
+refused by the closed-period rule, not by backdating. S4's last activity, still pending at
+the close, is then "not validated in time": it leaves the head's queue and its 300 minutes
+move from pending to not validated (it never counted towards eligibility).
 
 Figures (default weights: results/behaviour 60/40 with peer or subordinate input, 70/30
 with the superior only; relation weights superior 50, peer 25, subordinate 25, renormalised
@@ -34,9 +38,8 @@ HEAD (PNS, structural, no superior, reports nothing) approved 0 -> 0.0%
 
 import json
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -65,13 +68,14 @@ def flat(score: int, indicators: tuple[str, ...] = NON_STRUCTURAL) -> dict[str, 
     return dict.fromkeys(indicators, score)
 
 
-def previous_month() -> tuple[int, int]:
-    today = datetime.now(ZoneInfo("Asia/Jakarta")).date()
-    return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-
-
-YEAR, MONTH = previous_month()
+YEAR, MONTH = 2026, 3
 PERIOD = f"{YEAR:04d}-{MONTH:02d}"
+
+
+@pytest.fixture(scope="module")
+def clock_at() -> str:
+    """Both services start on 3 April 2026, 09:00 WIB: March is over, not yet locked."""
+    return "2026-04-03T09:00:00+07:00"
 
 
 def day(n: int) -> str:
@@ -214,7 +218,16 @@ async def test_month_of_a_unit(system: System) -> None:
                 "period": PERIOD, "ratee_nip": ratee, "scores": scores}))
             assert answer["relation"] == relation
 
-        # -- the admin closes the month; afterwards nothing in it changes --------------------
+        # -- before the close S4's last day is pending -------------------------------------
+        async def s4_pending() -> None:
+            month = check(await appraisal.get(f"/v1/employees/{S4}/months/{PERIOD}",
+                                              headers=head), 200)
+            assert month["minutes"]["pending_minutes"] == 300, month["minutes"]
+            assert month["minutes"]["approved_minutes"] == 5100, month["minutes"]
+
+        await eventually(s4_pending, within=30)
+
+        # -- the admin closes the month early; afterwards nothing in it changes --------------
         check(await intake.post(f"/v1/periods/{PERIOD}/close", headers=admin))
         late = await intake.post("/v1/activities", headers=staff[S2], json=activity(S2, 20, 60))
         assert late.status_code == 409, late.text
@@ -264,12 +277,21 @@ async def test_month_of_a_unit(system: System) -> None:
 
         await eventually(all_final, within=30)
 
+        # S4's last activity was still waiting: it left the head's queue
+        queue = check(await appraisal.get(f"/v1/superiors/{HEAD}/pending", headers=head), 200)
+        assert queue == []
+        waiting = check(await appraisal.get(f"/v1/activities/{s4[17]['activity_id']}",
+                                            headers=staff[S4]), 200)
+        assert waiting["status"] == "not_validated"
+        assert [(h["status"], h["actor"]) for h in waiting["history"]] == [
+            ("pending", S4), ("not_validated", "admin")]
+
         # -- each employee's month ----------------------------------------------------------
-        minutes = {  # pending, approved, rejected, revision requested, activities reported
-            S1: (0, 6000, 120, 0, 21),
-            S2: (0, 4500, 300, 0, 16),
-            S3: (0, 2400, 480, 0, 12),
-            S4: (300, 5100, 0, 0, 18),
+        minutes = {  # pending, approved, rejected, revision requested, not validated in time,
+            S1: (0, 6000, 120, 0, 0, 21),  # activities reported
+            S2: (0, 4500, 300, 0, 0, 16),
+            S3: (0, 2400, 480, 0, 0, 12),
+            S4: (0, 5100, 0, 0, 300, 18),  # the day left pending at the close
         }
         auditor = system.auth("bpk-auditor", "auditor")
         months = {}
@@ -277,11 +299,11 @@ async def test_month_of_a_unit(system: System) -> None:
             months[nip] = check(await appraisal.get(f"/v1/employees/{nip}/months/{PERIOD}",
                                                     headers=auditor), 200)
             assert months[nip]["eligibility"] == expected[nip]
-        for nip, (pending, approved, rejected, revision, count) in minutes.items():
+        for nip, figures in minutes.items():
             got = months[nip]["minutes"]
             assert (got["pending_minutes"], got["approved_minutes"], got["rejected_minutes"],
-                    got["revision_minutes"], got["activities"]) == (
-                pending, approved, rejected, revision, count), (nip, got)
+                    got["revision_minutes"], got["not_validated_minutes"],
+                    got["activities"]) == figures, (nip, got)
         assert months[HEAD]["minutes"] is None  # the head reported nothing
 
         behaviour = {nip: months[nip]["behaviour"] for nip in months}
@@ -324,10 +346,11 @@ async def test_month_of_a_unit(system: System) -> None:
                                          headers=dashboard), 200)
         assert unit["employees_reporting"] == 4
         assert unit["minutes"] == {
-            "pending": 300,                       # S4's last day
+            "pending": 0,
             "approved": 6000 + 4500 + 2400 + 5100,  # = 18,000
             "rejected": 120 + 300 + 480,          # = 900
             "revision_requested": 0,              # the one request was superseded
+            "not_validated": 300,                 # S4's last day, pending at the close
         }
         assert unit["categories"] == {"Sangat Baik": 1, "Baik": 2, "Buruk": 2}
 
