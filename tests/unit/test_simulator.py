@@ -19,6 +19,7 @@ from services.simulator.domain.traffic import (
     plan_reviews,
     working_days,
 )
+from services.simulator.service_layer.driver import person_role
 
 pytestmark = pytest.mark.unit
 
@@ -139,3 +140,18 @@ def test_reviews_follow_the_reporting_lines() -> None:
         expected = {"integritas", "pelayanan"} | ({"kepemimpinan"} if ratee.structural else set())
         assert set(r.scores) == expected and all(0 <= s <= 100 for s in r.scores.values())
     assert relations["superior"] > 0.9 * 299 and relations["peer"] and relations["subordinate"]
+
+
+def test_deciders_and_raters_of_subordinates_act_in_the_superior_role() -> None:
+    """Validating and rating a direct subordinate take the superior role (issue 8): every
+    decider and every such rater the traffic plans gets a superior token."""
+    org = build_organisation(300, seed=1)
+    deciders = {a.superior_nip for a in plan_days(org, DAYS[:3], 1) if isinstance(a, Decision)}
+    assert deciders and {person_role(org, nip) for nip in deciders} == {"superior"}
+    reviews = plan_reviews(org, "2026-11", 1, INDICATORS)
+    rating_subordinates = {r.rater_nip for r in reviews
+                           if org.get(r.ratee_nip).superior_nip == r.rater_nip}
+    assert rating_subordinates
+    assert {person_role(org, nip) for nip in rating_subordinates} == {"superior"}
+    staff = [e.nip for e in org.employees if not e.structural and not org.subordinates(e.nip)]
+    assert staff and {person_role(org, nip) for nip in staff} == {"employee"}

@@ -85,7 +85,9 @@ class Pacer:
 
 
 def person_role(org: Organisation, nip: str) -> Role:
-    return "superior" if org.get(nip).structural else "employee"
+    """The token role a person acts in: ``superior`` for whoever leads someone (validating
+    and rating a direct subordinate take it, ``shared.authority``), else ``employee``."""
+    return "superior" if org.get(nip).structural or org.subordinates(nip) else "employee"
 
 
 class Driver:

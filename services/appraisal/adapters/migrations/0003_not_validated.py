@@ -1,6 +1,10 @@
 """Minutes of activities not validated in time: still pending (or sent back and not
 resubmitted) when their period closed.
 
+Activities of periods closed before this revision keep their old status: the new rule is a
+change of the projection, so rebuild it (``erk-appraisal audit build-version``, then
+``audit swap``) to apply it to earlier closes; ``audit verify`` shows the difference until then.
+
 Revision ID: appraisal_0003
 """
 
