@@ -361,44 +361,36 @@ def line(nip: str = STAFF, superior: str | None = BOSS) -> c.ChangeReportingLine
 
 
 def test_change_reporting_line() -> None:
-    event = rules.change_reporting_line(line(), ADMIN, STAFF_FACTS, BOSS_FACTS, [], False)
+    event = rules.change_reporting_line(line(), ADMIN, STAFF_FACTS, BOSS_FACTS, [])
     assert isinstance(event, ReportingLineChanged)
     assert event.superior_nip == BOSS
-    removed = rules.change_reporting_line(line(superior=None), ADMIN, STAFF_FACTS, None, [],
-                                          False)
+    removed = rules.change_reporting_line(line(superior=None), ADMIN, STAFF_FACTS, None, [])
     assert removed.superior_nip is None
 
 
 def test_reporting_cycle() -> None:
     # STAFF is already above BOSS: BOSS -> OTHER -> STAFF
     err = rejected(rules.change_reporting_line, line(), ADMIN, STAFF_FACTS, BOSS_FACTS,
-                   [OTHER, STAFF], False)
+                   [OTHER, STAFF])
     assert_rejected(err, "reporting_cycle", 422, "superior_nip")
 
 
 def test_reporting_line_to_oneself() -> None:
     err = rejected(rules.change_reporting_line, line(superior=STAFF), ADMIN, STAFF_FACTS,
-                   STAFF_FACTS, [], False)
+                   STAFF_FACTS, [])
     assert_rejected(err, "reporting_cycle", 422, "superior_nip")
 
 
 def test_reporting_line_unknown_people() -> None:
-    err = rejected(rules.change_reporting_line, line(), ADMIN, None, BOSS_FACTS, [], False)
+    err = rejected(rules.change_reporting_line, line(), ADMIN, None, BOSS_FACTS, [])
     assert_rejected(err, "unknown_employee", 404, "nip")
-    err = rejected(rules.change_reporting_line, line(), ADMIN, STAFF_FACTS, None, [], False)
+    err = rejected(rules.change_reporting_line, line(), ADMIN, STAFF_FACTS, None, [])
     assert_rejected(err, "unknown_superior", 404, "superior_nip")
 
 
 def test_reporting_line_admin_only() -> None:
-    err = rejected(rules.change_reporting_line, line(), STAFF_P, STAFF_FACTS, BOSS_FACTS, [],
-                   False)
+    err = rejected(rules.change_reporting_line, line(), STAFF_P, STAFF_FACTS, BOSS_FACTS, [])
     assert_rejected(err, "role_not_allowed", 403)
-
-
-def test_reporting_line_may_not_reach_into_a_closed_period() -> None:
-    err = rejected(rules.change_reporting_line, line(), ADMIN, STAFF_FACTS, BOSS_FACTS, [], True)
-    assert_rejected(err, "period_closed", 409, "effective_from")
-    assert "2026-03" in err.message
 
 
 # -- publish_policy --------------------------------------------------------------------------

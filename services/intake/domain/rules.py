@@ -65,11 +65,11 @@ def change_reporting_line(
     employee: EmployeeFacts | None,
     superior: EmployeeFacts | None,
     superior_chain: list[str],
-    period_closed: bool,
 ) -> ReportingLineChanged:
-    """``superior_chain``: the new superior's own superiors upwards, on the effective date;
-    ``period_closed``: the effective date's period is closed (a line may not change who
-    validated and rated in it)."""
+    """``superior_chain``: the new superior's own superiors upwards, on the effective date.
+
+    The effective date may lie in a closed period (a roster carries lines from years back):
+    what a line decided there, validations and 360 relations, is recorded in the events."""
     require(principal, "manage_roster")
     if employee is None:
         raise not_found("unknown_employee", f"nip: no employee with NIP {cmd.nip}", "nip")
@@ -79,9 +79,6 @@ def change_reporting_line(
         if cmd.superior_nip == cmd.nip or cmd.nip in superior_chain:
             raise Rejected("reporting_cycle", "superior_nip: this line would make a cycle",
                            "superior_nip")
-    if period_closed:
-        raise conflict("period_closed", f"effective_from: period "
-                       f"{period_of(cmd.effective_from)} is closed", "effective_from")
     return ReportingLineChanged(**cmd.model_dump())
 
 

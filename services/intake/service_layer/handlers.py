@@ -35,8 +35,7 @@ async def change_reporting_line(
     superior = await uow.employee(cmd.superior_nip) if cmd.superior_nip else None
     chain = (await uow.superior_chain(cmd.superior_nip, cmd.effective_from)
              if cmd.superior_nip else [])
-    event = rules.change_reporting_line(cmd, uow.context.principal, employee, superior, chain,
-                                        await uow.is_closed(period_of(cmd.effective_from)))
+    event = rules.change_reporting_line(cmd, uow.context.principal, employee, superior, chain)
     version = await uow.employee_version(cmd.nip) + 1
     recorded = uow.record(event, f"employee-{cmd.nip}", version, cmd.nip)
     await uow.upsert(t.reporting_lines, cmd.model_dump(), ["nip", "effective_from"])
