@@ -19,10 +19,10 @@ from fastapi import FastAPI
 from services.appraisal.adapters.projection_store import Record, apply_in
 from services.appraisal.bootstrap import build_app
 from services.appraisal.settings import AppraisalSettings
-from services.simulator.domain.history import History, nip, wire
 from shared.auth import Principal, Role, issue_token
 from shared.db import make_engine
 from shared.settings import AuthSettings
+from tests.support.history import History, nip, wire
 
 pytestmark = pytest.mark.integration
 

@@ -16,19 +16,10 @@ down_revision = "appraisal_0002"
 branch_labels = None
 depends_on = None
 
-# appraisal_0001 builds its schema from the live table module, so on a fresh database the
-# column is already there: add it only where it is missing.
-
-
-def _has_column() -> bool:
-    columns = sa.inspect(op.get_bind()).get_columns("employee_months")
-    return any(column["name"] == "not_validated_minutes" for column in columns)
-
 
 def upgrade() -> None:
-    if not _has_column():
-        op.add_column("employee_months", sa.Column(
-            "not_validated_minutes", sa.Integer, nullable=False, server_default="0"))
+    op.add_column("employee_months", sa.Column(
+        "not_validated_minutes", sa.Integer, nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
