@@ -70,6 +70,22 @@ class ActivityReported(Event):
     )
 
 
+class ActivityRevised(Event):
+    """The owner (or the e-service that reported it) amended an activity its direct superior
+    had sent back for revision; it waits for validation again."""
+
+    event_type: ClassVar[str] = "ActivityRevised"
+
+    activity_id: UUID = Field(description="The activity amended.")
+    nip: Nip = Field(description="Employee who did the work (unchanged by a revision).")
+    work_date: date = Field(description="Day the work was done, as amended.")
+    minutes: int = Field(ge=1, le=1440, description="Effective minutes spent, as amended.")
+    description: str = Field(min_length=1, max_length=500,
+                             description="What was done, as amended.")
+    output: str | None = Field(None, max_length=200,
+                               description="What it produced, as amended.")
+
+
 class ValidationReview(BaseModel):
     """A direct superior's decision on one activity of a direct subordinate."""
 
@@ -131,6 +147,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         EmployeeRegistered,
         ReportingLineChanged,
         ActivityReported,
+        ActivityRevised,
         ReviewSubmitted,
         PolicyPublished,
         PeriodClosed,

@@ -15,19 +15,21 @@ from services.appraisal.entrypoints.dashboard import build_dashboard_router
 from services.appraisal.entrypoints.http import build_router
 from services.appraisal.metrics import Metrics
 from services.appraisal.settings import AppraisalSettings
-from shared.clock import ClockSettings, make_clock
+from shared.clock import Clock, ClockSettings, make_clock
 from shared.db import make_engine
 from shared.docs import api_app
 from shared.http import add_health, bearer_principal, install_error_handlers
 from shared.settings import AuthSettings, KafkaSettings
 
 
-def build_app(settings: AppraisalSettings | None = None, consume: bool = True) -> FastAPI:
+def build_app(settings: AppraisalSettings | None = None, consume: bool = True,
+              clock: Clock | None = None) -> FastAPI:
     settings = settings or AppraisalSettings()
     kafka = KafkaSettings()
     auth = AuthSettings()  # the secret comes from the environment
     engine = make_engine(settings.database_url)
-    clock = make_clock(ClockSettings(), settings.environment)  # "today" for the query API
+    # "today" for the query API (authority on the date, the running month's pace)
+    clock = clock or make_clock(ClockSettings(), settings.environment)
     metrics = Metrics()
     consumer = ProjectionConsumer(ProjectionStore(engine), kafka.bootstrap, kafka.events_topic,
                                   kafka.dlq_topic, settings.consumer_group, metrics,

@@ -20,6 +20,7 @@ from services.intake.domain.errors import Rejected
 from services.intake.entrypoints.http import build_router
 from services.intake.entrypoints.ingress import register_ingress
 from services.intake.entrypoints.roster_http import build_roster_router
+from services.intake.entrypoints.workflow_http import build_workflow_router
 from services.intake.service_layer.committer import GroupCommitter
 from services.intake.service_layer.handlers import handle
 from services.intake.service_layer.period_closer import PeriodCloser
@@ -188,5 +189,6 @@ def build_app(settings: IntakeSettings | None = None, run_relay: bool = True,
     principal = bearer_principal(auth)
     app.include_router(build_router(intake.execute, principal, settings.max_batch))
     app.include_router(build_roster_router(intake.execute_all_or_nothing, principal))
+    app.include_router(build_workflow_router(intake.execute, principal, settings.max_batch))
     add_health(app, intake.health)
     return app

@@ -17,6 +17,7 @@ from shared.codec import encode
 from shared.envelope import EventEnvelope
 from shared.events import (
     ActivityReported,
+    ActivityRevised,
     BehaviourReview,
     EmployeeRegistered,
     Event,
@@ -94,6 +95,15 @@ class History:
             activity_id=activity_id, owner_nip=nip(i), reviewer_nip=nip(superior),
             decision=decision, note=None if decision == "approved" else "lengkapi bukti")),
             nip(i), f"activity-{activity_id}")
+
+    def revision(self, i: int, activity_id: uuid.UUID, day: date, minutes: int) -> (
+        EventEnvelope
+    ):
+        """The owner amends an activity sent back for revision (``day``: as amended)."""
+        return self.add(ActivityRevised(
+            activity_id=activity_id, nip=nip(i), work_date=day, minutes=minutes,
+            description="Melayani wajib pajak (bukti dilengkapi)", output="Bukti bayar"),
+            nip(i), f"activity-{activity_id}", actor=nip(i))
 
     def review(self, ratee: int, rater: int, relation: str, period: str,
                rng: random.Random) -> EventEnvelope:

@@ -14,6 +14,7 @@ from shared.envelope import EventEnvelope
 from shared.events import (
     EVENT_TYPES,
     ActivityReported,
+    ActivityRevised,
     BehaviourReview,
     EmployeeRegistered,
     Event,
@@ -48,6 +49,8 @@ SAMPLES: list[Event] = [
     PolicyPublished(version="erk-default-2026.1", effective_from="2026-01",
                     document=load_policy(default_policy_path()).model_dump(mode="json")),
     PeriodClosed(period="2026-02"),
+    ActivityRevised(activity_id=ACTIVITY_ID, nip=NIP, work_date=date(2026, 3, 3), minutes=60,
+                    description="Menyusun laporan (diperbaiki)", output="Laporan final"),
 ]
 
 
@@ -79,6 +82,13 @@ def wire(envelope: EventEnvelope, **payload_changes: Any) -> bytes:
 
 def test_every_event_type_has_a_sample() -> None:
     assert {type(e) for e in SAMPLES} == set(EVENT_TYPES.values())
+
+
+@pytest.mark.parametrize("cls", list(EVENT_TYPES.values()), ids=lambda c: c.__name__)
+def test_every_event_field_is_described(cls: type[Event]) -> None:
+    undescribed = [name for name, info in cls.model_fields.items() if not info.description]
+    assert not undescribed, f"{cls.__name__}: {undescribed} lack a description"
+    assert cls.model_config.get("frozen") and cls.model_config.get("extra") == "forbid"
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: type(e).__name__)

@@ -50,6 +50,11 @@ async def _policy_keys(conn: AsyncConnection, sweep: Sweep) -> set[Key]:
     return keys
 
 
+async def load_inputs(conn: AsyncConnection, keys: set[Key]) -> Inputs:
+    """The projected figures of ``keys`` that eligibility (and its pace) is computed from."""
+    return await _inputs(conn, keys)
+
+
 async def _inputs(conn: AsyncConnection, keys: set[Key]) -> Inputs:
     nips = {nip for nip, _ in keys}
     month_cols = tuple_(t.employee_months.c.nip, t.employee_months.c.period)

@@ -50,6 +50,7 @@ from shared.codec import UndecodableEvent, decode_envelope, decode_payload, enco
 from shared.envelope import EventEnvelope
 from shared.events import (
     ActivityReported,
+    ActivityRevised,
     EmployeeRegistered,
     Event,
     PeriodClosed,
@@ -449,6 +450,7 @@ async def _load_workset(
     activity_ids = {str(e.review.activity_id) for _, e, _ in events
                     if isinstance(e, ReviewSubmitted)
                     and isinstance(e.review, ValidationReview)}
+    activity_ids |= {str(e.activity_id) for _, e, _ in events if isinstance(e, ActivityRevised)}
     for row in await rows_where(conn, t.activities, t.activities.c.activity_id, activity_ids):
         ws.activities[row["activity_id"]] = row
     closes = {(e.period, partition) for _, e, partition in events if isinstance(e, PeriodClosed)}
@@ -457,11 +459,11 @@ async def _load_workset(
             ws.activities.setdefault(row["activity_id"], row)
             ws.partition_of[row["activity_id"]] = partition
     reporters = {e.nip for _, e, _ in events
-                 if isinstance(e, ActivityReported | ReportingLineChanged)}
+                 if isinstance(e, ActivityReported | ActivityRevised | ReportingLineChanged)}
     for row in await rows_where(conn, t.reporting_lines, t.reporting_lines.c.nip, reporters):
         ws.lines[row["nip"]].append(row)
     month_keys = {(e.nip, projector.period_of(e.work_date)) for _, e, _ in events
-                  if isinstance(e, ActivityReported)}
+                  if isinstance(e, ActivityReported | ActivityRevised)}
     month_keys |= {(a["nip"], a["period"]) for a in ws.activities.values()}
     keys = [t.employee_months.c.nip, t.employee_months.c.period]
     for row in await rows_where(conn, t.employee_months, tuple_(*keys), month_keys):

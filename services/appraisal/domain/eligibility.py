@@ -22,13 +22,17 @@ class Inputs:
     def policy_for(self, period: str) -> Policy | None:
         """The latest policy effective for ``period``; for a closed period, the latest one
         published before it closed (what was final stays final)."""
+        latest = self.policy_row_for(period)
+        return parsed_policy(latest["version"], latest["document"]) if latest else None
+
+    def policy_row_for(self, period: str) -> Row | None:
+        """The projected row of the policy :meth:`policy_for` chooses."""
         closed_at = self.closed.get(period)
         governing = [p for p in self.policies if p["effective_from"] <= period
                      and (closed_at is None or p["position"] < closed_at)]
         if not governing:
             return None
-        latest = max(governing, key=lambda p: (p["effective_from"], p["position"]))
-        return parsed_policy(latest["version"], latest["document"])
+        return max(governing, key=lambda p: (p["effective_from"], p["position"]))
 
 
 _PARSED: dict[str, Policy] = {}

@@ -9,6 +9,7 @@ from typing import Any
 from shared.envelope import EventEnvelope
 from shared.events import (
     ActivityReported,
+    ActivityRevised,
     BehaviourReview,
     EmployeeRegistered,
     Event,
@@ -104,6 +105,9 @@ def apply(ws: Workset, envelope: EventEnvelope, event: Event, partition: int) ->
         case ActivityReported():
             _reported(ws, envelope, event)
             ws.partition_of[str(event.activity_id)] = partition
+        case ActivityRevised():
+            _revised(ws, envelope, event)
+            ws.partition_of[str(event.activity_id)] = partition
         case ReviewSubmitted(review=ValidationReview() as review):
             _validated(ws, envelope, review)
             ws.partition_of[str(review.activity_id)] = partition
@@ -178,6 +182,31 @@ def _close_open_activities(ws: Workset, envelope: EventEnvelope, period: str,
             activity.update(status="not_validated", position=envelope.position)
             ws.dirty["activities"].add(key)
             _history(ws, key, envelope, "not_validated", None)
+
+
+def _revised(ws: Workset, envelope: EventEnvelope, event: ActivityRevised) -> None:
+    """Back to pending with the amended content: its minutes leave the month (and status)
+    they counted in and join the amended day's month as pending; the superior is the one
+    on the amended day."""
+    key = str(event.activity_id)
+    activity = ws.activities.get(key)
+    if activity is None:  # intake checked it exists; only a truncated history gets here
+        return
+    was = ws.month(activity["nip"], activity["period"])
+    was[MINUTE_COLUMNS[activity["status"]]] -= activity["minutes"]
+    was["activities"] -= 1
+    ws.touched.add((activity["nip"], activity["period"]))
+    period = period_of(event.work_date)
+    now = ws.month(event.nip, period)
+    now["pending_minutes"] += event.minutes
+    now["activities"] += 1
+    activity.update(superior_nip=ws.superior_on(event.nip, event.work_date),
+                    work_date=event.work_date, period=period, minutes=event.minutes,
+                    description=event.description, status="pending", decided_by=None,
+                    decided_at=None, note=None, position=envelope.position)
+    ws.dirty["activities"].add(key)
+    _history(ws, key, envelope, "pending", None)
+    ws.touched.add((event.nip, period))
 
 
 def _history(ws: Workset, key: str, envelope: EventEnvelope, status: str,

@@ -212,6 +212,12 @@ def _minutes_reason(approved: int, target: int, raw_pct: Decimal, results: Decim
     return text + ")"
 
 
+def combined_score(results: Decimal, behaviour: Behaviour | None, policy: Policy) -> Decimal:
+    """The exact score of a (capped) results percentage and a 360 result, weighted as
+    :func:`eligibility` weighs them."""
+    return _score(results, behaviour, policy, [])
+
+
 def _score(
     results: Decimal, behaviour: Behaviour | None, policy: Policy, reasons: list[str]
 ) -> Decimal:

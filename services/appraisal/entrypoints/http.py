@@ -13,6 +13,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.appraisal.adapters import queries
+from services.appraisal.adapters import workflow_queries as wq
+from services.appraisal.entrypoints.read_models import EmployeeAsOf, PolicyInForce
 from shared.auth import Principal
 from shared.authority import (
     Refusal,
@@ -69,10 +71,15 @@ def build_router(engine: AsyncEngine, principal: Callable[..., Awaitable[Princip
     @router.get("/employees/{nip}/months/{period}", tags=["employees"])
     async def employee_month(nip: Annotated[Nip, Path()], period: Annotated[Period, Path()],
                              caller: Caller) -> dict[str, Any]:
-        """Minutes by status, 360 aggregate and eligibility of one employee for a month."""
+        """Minutes by status, 360 aggregate and eligibility of one employee for a month;
+        in the running month the eligibility carries its ``pace`` (see the eligibility list)."""
         await may_read(caller, nip, month_line_date(period, clock.today()))
         async with engine.connect() as conn:
-            return await queries.employee_month(conn, nip, period)
+            month = await queries.employee_month(conn, nip, period)
+            if month["eligibility"] is not None:
+                (month["eligibility"],) = await wq.with_pace(conn, [month["eligibility"]],
+                                                             clock.today())
+            return month
 
     @router.get("/superiors/{nip}/pending", tags=["validation"])
     async def pending(nip: Annotated[Nip, Path()], caller: Caller,
@@ -97,9 +104,46 @@ def build_router(engine: AsyncEngine, principal: Callable[..., Awaitable[Princip
                           unit: str | None = None,
                           offset: Annotated[int, Query(ge=0)] = 0,
                           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
-        """The eligibility list of a period, paged, optionally for one unit."""
+        """The eligibility list of a period, paged, optionally for one unit.
+
+        Each row has a ``pace``: for the running (open) month, the approved minutes against
+        the month-to-date target — ``working_days_elapsed`` (Monday-Friday, today included)
+        of ``working_days_total``, ``target_to_date`` (monthly target x elapsed / total),
+        ``pct_of_target_to_date``, and ``score_at_pace`` / ``category_at_pace`` scored as
+        the month is but against that target. Computed at query time from today's date
+        (Asia/Jakarta); null for past, future and closed periods. The row's own figures
+        are the month's, unchanged."""
         require_read_all(caller)
         async with engine.connect() as conn:
-            return await queries.eligibility_page(conn, period, unit, offset, limit)
+            page = await queries.eligibility_page(conn, period, unit, offset, limit)
+            page["items"] = await wq.with_pace(conn, page["items"], clock.today())
+            return page
+
+    @router.get("/periods/{period}/policy", tags=["policy"])
+    async def policy(period: Annotated[Period, Path()], caller: Caller) -> PolicyInForce:
+        """The allowance policy in force for a period (the one its eligibility is computed
+        with) and whether the period is closed. Any authenticated caller: the rules are
+        everyone's to know."""
+        async with engine.connect() as conn:
+            found = await wq.policy_in_force(conn, period, clock.today())
+        if found is None:
+            raise HTTPException(404, {"code": "no_policy",
+                                      "message": f"period: no policy governs {period}"})
+        return PolicyInForce(**found)
+
+    @router.get("/employees/{nip}", tags=["employees"])
+    async def employee(nip: Annotated[Nip, Path()], caller: Caller,
+                       as_of: date | None = None) -> EmployeeAsOf:
+        """An employee's roster entry and their reporting line (direct superior, since when)
+        on ``as_of`` (default: today, Asia/Jakarta). The unit and position are the roster's
+        current ones: unit history is not tracked yet (transfers are a later issue). Read
+        by the employee, their direct superior, admins, auditors and dashboards."""
+        day = as_of or clock.today()
+        await may_read(caller, nip, day)  # the direct superior on that date may
+        async with engine.connect() as conn:
+            found = await wq.employee_as_of(conn, nip, day)
+        if found is None:
+            raise _not_found("no such employee (yet): it may still be on its way")
+        return EmployeeAsOf(**found)
 
     return router

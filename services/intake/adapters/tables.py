@@ -68,6 +68,9 @@ activities = Table(
     Column("status", Text, nullable=False),
     Column("version", Integer, nullable=False),
     Column("event_id", UUID(as_uuid=True), nullable=False),
+    # as first reported, once a revision changed work_date or minutes (else NULL)
+    Column("reported_work_date", Date),
+    Column("reported_minutes", Integer),
     UniqueConstraint("source", "external_ref", name="activities_source_ref"),
     Index("activities_nip_day", "nip", "work_date"),
 )

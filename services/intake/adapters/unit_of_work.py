@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.intake.adapters import event_store, period_state
 from services.intake.adapters import tables as t
 from services.intake.domain import periods
-from services.intake.domain.commands import ReportActivity
+from services.intake.domain.commands import DecideActivity, ReportActivity, ReviseActivity
 from services.intake.domain.rules import ActivityFacts, EmployeeFacts, period_of
 from shared.auth import Principal
 from shared.db import any_of, copy_rows
@@ -58,9 +58,17 @@ class ActivityRow:
     status: str
     version: int
     event_id: uuid.UUID
+    reported_work_date: date | None = None
+    """As first reported, once a revision changed the activity (else None: unchanged)."""
+    reported_minutes: int | None = None
 
     def facts(self) -> ActivityFacts:
         return ActivityFacts(str(self.activity_id), self.nip, self.work_date, self.source)
+
+    def as_reported(self) -> tuple[date, int]:
+        """(work_date, minutes) of the original report, which a retry repeats."""
+        return (self.reported_work_date or self.work_date,
+                self.reported_minutes if self.reported_minutes is not None else self.minutes)
 
 
 class UnitOfWork:
@@ -138,6 +146,7 @@ class UnitOfWork:
 
     async def prefetch(self, requests: Sequence[tuple[Principal, Sequence[Any]]]) -> None:
         """Load, in a handful of queries, the facts a group of activity reports needs."""
+        await self._prefetch_decided(requests)
         reports = [(p, c) for p, commands in requests for c in commands
                    if isinstance(c, ReportActivity)]
         if len(reports) < 2:
@@ -160,6 +169,19 @@ class UnitOfWork:
         for period in {period_of(c.work_date) for _, c in reports}:
             await self.is_closed(period)
 
+    async def _prefetch_decided(self, requests: Sequence[tuple[Principal, Sequence[Any]]]) -> (
+        None
+    ):
+        """The activities a group of decisions or revisions (a bulk decision) is about."""
+        ids = {c.activity_id for _, commands in requests for c in commands
+               if isinstance(c, DecideActivity | ReviseActivity)
+               and c.activity_id not in self._activities}
+        if len(ids) < 2:
+            return
+        for row in await self._select_activities(any_of(t.activities.c.activity_id, ids)):
+            self._activities[row.activity_id] = row
+        self._activities.update({i: None for i in ids if i not in self._activities})
+
     async def _prefetch_employees(self, nips: Iterable[str]) -> None:
         wanted = {nip for nip in nips if nip not in self._employees}
         if not wanted:
@@ -178,7 +200,9 @@ class UnitOfWork:
         nips, dates = (list(column) for column in zip(*wanted, strict=True))
         result = await self.conn.execute(_DAY_MINUTES, {"nips": nips, "days": dates})
         found = {(row[0], row[1]): row[2] for row in result}
-        self._minutes.update({key: found.get(key, 0) for key in wanted})
+        # changes counted before the day was loaded are not in the table until the commit
+        self._minutes.update({key: found.get(key, 0) + self._minute_changes.get(key, 0)
+                              for key in wanted})
 
     async def _select_activities(self, condition: Any) -> list[ActivityRow]:
         result = await self.conn.execute(select(*_ACTIVITY_COLUMNS).where(condition))
@@ -313,6 +337,25 @@ class UnitOfWork:
         await self.update(t.activities, {"activity_id": row.activity_id},
                           {"status": status, "version": version})
 
+    async def revise_activity_row(self, row: ActivityRow, work_date: date, minutes: int,
+                                  version: int) -> None:
+        """The activity amended and pending again; its minutes move to the amended day."""
+        reported_work_date, reported_minutes = row.as_reported()
+        revised = replace(row, work_date=work_date, minutes=minutes, status="pending",
+                          version=version, reported_work_date=reported_work_date,
+                          reported_minutes=reported_minutes)
+        self._activities[row.activity_id] = revised
+        if row.status != "rejected":
+            self._count_minutes((row.nip, row.work_date), -row.minutes)
+        self._count_minutes((row.nip, work_date), minutes)
+        if row.activity_id in self._new_activities:
+            self._new_activities[row.activity_id] = revised
+            return
+        await self.update(t.activities, {"activity_id": row.activity_id},
+                          {"work_date": work_date, "minutes": minutes, "status": "pending",
+                           "version": version, "reported_work_date": reported_work_date,
+                           "reported_minutes": reported_minutes})
+
     def _count_minutes(self, key: tuple[str, date], change: int) -> None:
         if change:
             self._minute_changes[key] += change
@@ -347,7 +390,7 @@ class UnitOfWork:
 
 _ACTIVITY_COLUMNS = [t.activities.c[name] for name in (
     "activity_id", "nip", "work_date", "minutes", "source", "external_ref", "status",
-    "version", "event_id")]
+    "version", "event_id", "reported_work_date", "reported_minutes")]
 _ACTIVITY_FIELDS = [f.name for f in fields(ActivityRow)]
 _ACTIVITY_VALUES = attrgetter(*_ACTIVITY_FIELDS)  # a shallow astuple()
 

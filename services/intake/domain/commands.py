@@ -71,6 +71,25 @@ class DecideActivity(Command):
     note: Annotated[Text, Field(max_length=500)] | None = Field(None, description="Reason.")
 
 
+class ActivityRevision(Command):
+    """The amended content of an activity sent back for revision (the HTTP body)."""
+
+    minutes: int = Field(ge=1, le=1440, description="Effective minutes spent, as amended.")
+    description: Annotated[Text, Field(min_length=1, max_length=500)] = Field(
+        description="What was done, as amended."
+    )
+    output: Annotated[Text, Field(max_length=200)] | None = Field(None, description="Output.")
+    work_date: date | None = Field(
+        None, description="The day the work was done, if it was another day; omitted keeps it."
+    )
+
+
+class ReviseActivity(ActivityRevision):
+    """The owner amends an activity sent back for revision; it waits for validation again."""
+
+    activity_id: UUID = Field(description="The activity amended.")
+
+
 class SubmitBehaviourReview(Command):
     """Rate a colleague's work behaviour for a month (360°). The relation is derived."""
 

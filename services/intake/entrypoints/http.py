@@ -75,7 +75,8 @@ def build_router(
     ) -> list[BatchItemResult]:
         """Report up to ``max_batch`` activities; each item is accepted or rejected alone."""
         results = await execute(caller, list(body))
-        return [_item(i, cmd, r) for i, (cmd, r) in enumerate(zip(body, results, strict=True))]
+        return [batch_item(i, cmd.activity_id, r)
+                for i, (cmd, r) in enumerate(zip(body, results, strict=True))]
 
     @router.post("/activities/{activity_id}/decision", status_code=201, tags=["validation"])
     async def decide_activity(activity_id: Annotated[c.IsoUuid, Path()], body: DecisionBody,
@@ -104,10 +105,10 @@ def build_router(
     return router
 
 
-def _item(index: int, cmd: c.ReportActivity, result: dict[str, Any] | Rejected) -> (
+def batch_item(index: int, activity_id: UUID, result: dict[str, Any] | Rejected) -> (
     BatchItemResult
 ):
     if isinstance(result, Rejected):
-        return BatchItemResult(index=index, status="rejected", activity_id=cmd.activity_id,
+        return BatchItemResult(index=index, status="rejected", activity_id=activity_id,
                                code=result.code, message=result.message)
-    return BatchItemResult(index=index, status="accepted", activity_id=cmd.activity_id)
+    return BatchItemResult(index=index, status="accepted", activity_id=activity_id)

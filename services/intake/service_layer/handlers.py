@@ -10,7 +10,7 @@ from typing import Any
 from services.intake.adapters import tables as t
 from services.intake.adapters.unit_of_work import ActivityRow, UnitOfWork
 from services.intake.domain import commands as c
-from services.intake.domain import rules
+from services.intake.domain import revision, rules
 from services.intake.domain.errors import Rejected, conflict
 from services.intake.domain.rules import period_of
 from shared.authority import month_line_date
@@ -78,7 +78,7 @@ def _repeat_answer(row: ActivityRow, cmd: c.ReportActivity, source: str) -> Answ
     ``row`` was found by activity_id or by (source, external_ref); a retry matched by its
     external_ref may carry a fresh activity_id (the e-service regenerated it), so the
     activity_id itself is not compared: the original activity's answer is returned."""
-    same = (row.nip, row.work_date, row.minutes, row.source) == (
+    same = (row.nip, *row.as_reported(), row.source) == (
         cmd.nip, cmd.work_date, cmd.minutes, source)
     if not same:
         raise conflict("duplicate_activity",
@@ -99,6 +99,30 @@ async def decide_activity(uow: UnitOfWork, cmd: c.DecideActivity, today: date) -
     await uow.set_activity_status(row, cmd.decision, version)
     return {"activity_id": str(cmd.activity_id), "event_id": str(recorded.envelope.event_id),
             "status": cmd.decision}
+
+
+async def revise_activity(uow: UnitOfWork, cmd: c.ReviseActivity, today: date) -> Answer:
+    row = await uow.activity_row(cmd.activity_id)
+    facts = await _revision_facts(uow, row, cmd.work_date or row.work_date) if row else None
+    event = revision.revise_activity(cmd, uow.context.principal, facts, today)
+    assert row is not None  # revise_activity refused an unknown activity
+    version = row.version + 1
+    recorded = uow.record(event, f"activity-{cmd.activity_id}", version, row.nip)
+    await uow.revise_activity_row(row, event.work_date, event.minutes, version)
+    return {"activity_id": str(cmd.activity_id), "event_id": str(recorded.envelope.event_id),
+            "status": "pending"}
+
+
+async def _revision_facts(uow: UnitOfWork, row: ActivityRow, day: date) -> (
+    revision.RevisionFacts
+):
+    own = row.minutes if day == row.work_date and row.status != "rejected" else 0
+    return revision.RevisionFacts(
+        activity=row.facts(), status=row.status,
+        minutes_that_day=await uow.minutes_on(row.nip, day) - own,
+        period_closed=await uow.is_closed(period_of(row.work_date)),
+        new_period_closed=await uow.is_closed(period_of(day)),
+        policy=await _policy(uow, period_of(day)))
 
 
 async def submit_behaviour_review(
@@ -161,6 +185,7 @@ HANDLERS: dict[type, Handler] = {
     c.ChangeReportingLine: change_reporting_line,
     c.ReportActivity: report_activity,
     c.DecideActivity: decide_activity,
+    c.ReviseActivity: revise_activity,
     c.SubmitBehaviourReview: submit_behaviour_review,
     c.ClosePeriod: close_period,
     Policy: publish_policy,
