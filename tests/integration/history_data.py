@@ -74,6 +74,7 @@ async def make_history(engine: AsyncEngine, days: int = 4) -> dict[str, Any]:
         await run(engine, Principal(BOSS, "superior"), c.DecideActivity(
             activity_id=activity, decision=decision, note=None), day + timedelta(days=1))
         decided[activity] = decision
+    await revise_sent_back(engine, activities, decided)
     for ratee in STAFF:
         await run(engine, Principal(BOSS, "superior"), c.SubmitBehaviourReview(
             period="2026-02", ratee_nip=ratee,
@@ -85,6 +86,23 @@ async def make_history(engine: AsyncEngine, days: int = 4) -> dict[str, Any]:
                     scores={k: 70 + int(rater[-1]) for k in INDICATORS}), date(2026, 2, 27))
     await run(engine, ADMIN, c.ClosePeriod(period="2026-02"), date(2026, 3, 11))
     return {"activities": activities, "decided": decided}
+
+
+async def revise_sent_back(engine: AsyncEngine, activities: list[tuple[str, uuid.UUID, date]],
+                           decided: dict[uuid.UUID, str]) -> None:
+    """The owners amend what was sent back (one moves it to the next day); the superior
+    approves all but the last amendment, which stays pending."""
+    sent_back = [(nip, a, day) for nip, a, day in activities
+                 if decided.get(a) == "revision_requested"]
+    for n, (nip, activity, day) in enumerate(sent_back):
+        await run(engine, Principal(nip, "employee"), c.ReviseActivity(
+            activity_id=activity, minutes=200, description="Pelayanan PKB, bukti dilengkapi",
+            work_date=day + timedelta(days=1) if n == 0 else None), day + timedelta(days=2))
+        decided[activity] = "pending"
+        if n < len(sent_back) - 1:
+            await run(engine, Principal(BOSS, "superior"), c.DecideActivity(
+                activity_id=activity, decision="approved", note=None), day + timedelta(days=3))
+            decided[activity] = "approved"
 
 
 async def publish_all(url: str, engine: AsyncEngine, topic: str, head: int) -> None:

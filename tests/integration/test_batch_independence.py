@@ -26,9 +26,30 @@ def history_with_late_joiners() -> History:
     history.activity(3, date(2026, 2, 27), 75)  # still pending at February's close
     _, sent_back = history.activity(4, date(2026, 2, 27), 50)
     history.decision(4, 0, sent_back, "revision_requested")  # and never resubmitted
+    revisions(history)
     history.close("2026-02")  # 900 was on the roster: gets a February row
     history.employee(901)  # joins after February closed: no February row
     return history
+
+
+def revisions(history: History) -> None:
+    """Activities sent back and amended: on the same day, moved within February, moved into
+    March (where 2 reports to 9 instead of 0), one amended twice, and an amended one
+    pending at the close."""
+    history.line(2, 9, since=date(2026, 3, 1))
+    history.activity(2, date(2026, 3, 3), minutes=45)  # March has figures before the move
+    cases = [(date(2026, 2, 24), [date(2026, 2, 24)], "approved"),
+             (date(2026, 2, 25), [date(2026, 2, 23)], "rejected"),
+             (date(2026, 2, 27), [date(2026, 3, 2)], "approved"),
+             (date(2026, 2, 26), [date(2026, 2, 26), date(2026, 2, 20)], "approved"),
+             (date(2026, 2, 26), [date(2026, 2, 26)], None)]
+    for reported_on, amended_days, final in cases:
+        _, activity_id = history.activity(2, reported_on, minutes=120)
+        for n, day in enumerate(amended_days):
+            history.decision(2, 0, activity_id, "revision_requested")
+            history.revision(2, activity_id, day, minutes=90 - 10 * n)
+        if final is not None:
+            history.decision(2, 9 if amended_days[-1].month == 3 else 0, activity_id, final)
 
 
 def records(history: History) -> list[Record]:
@@ -75,10 +96,13 @@ async def test_projections_do_not_depend_on_batching(create_database) -> None:
     whole_url = await create_database("appraisal")
     whole = await project(whole_url, [stream])
     closed_waiting = await not_validated(whole_url)
-    assert closed_waiting == {"2026-02": 2}, closed_waiting
+    # the two waiting activities above, and the amendment still pending at the close
+    assert closed_waiting == {"2026-02": 3}, closed_waiting
     random_cuts = await project(await create_database("appraisal"),
                                 cut(stream, random.Random(3)))
     assert whole["eligibility"][0] > 0
+    assert sum(e.event_type == "ActivityRevised" for e in history_with_late_joiners()
+               .envelopes) == 6
     assert random_cuts == whole
     one_by_one = await project(await create_database("appraisal"), [[r] for r in stream])
     assert one_by_one == whole

@@ -98,6 +98,9 @@ async def test_live_projection_is_not_trivial(world: dict[str, Any]) -> None:
     assert sums["activities"][0] == len(world["activities"])
     assert sums["eligibility"][0] > 0 and sums["behaviour_reviews"][0] > 0
     assert sums["closed_periods"][0] == 1
+    async with world["store"].connect() as conn:  # amendments go through replay too
+        assert await conn.scalar(text("SELECT count(*) FROM events "
+                                      "WHERE event_type = 'ActivityRevised'")) == 3
 
 
 async def test_rebuild_from_store_into_postgres_equals_live(
