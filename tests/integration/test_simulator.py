@@ -71,7 +71,7 @@ async def test_each_mode_counts_what_the_store_holds(intake: dict[str, Any],
 
         today = app.state.intake.today()
         days = last_working_days(today, 3)  # a day each, so no day total exceeds the bound
-        totals: dict[str, int] = {"reports": 0, "decisions": 0, "reviews": 0}
+        totals: dict[str, int] = {"reports": 0, "decisions": 0, "reviews": 0, "revisions": 0}
 
         def add(stats: Stats) -> None:
             assert not stats.rejected, stats.summary()
@@ -86,6 +86,7 @@ async def test_each_mode_counts_what_the_store_holds(intake: dict[str, Any],
         single = await Driver(org, client, "single", rate=0, concurrency=8).run(plan)
         add(single)
         assert single.accepted["reviews"] > 0 and single.accepted["decisions"] > 0
+        assert single.accepted["revisions"] > 0
 
         # HTTP batches, capped at a few hundred events
         batch = await Driver(org, client, "batch", rate=0, batch_size=100).run(
@@ -105,6 +106,7 @@ async def test_each_mode_counts_what_the_store_holds(intake: dict[str, Any],
 
     assert await stored(app, "ActivityReported") == totals["reports"]
     assert await stored(app, "ReviewSubmitted") == totals["decisions"] + totals["reviews"]
+    assert await stored(app, "ActivityRevised") == totals["revisions"]
     assert totals["reports"] > 300
 
 

@@ -13,6 +13,7 @@ from services.simulator.domain.traffic import (
     Decision,
     Profile,
     Report,
+    Revision,
     plan_day,
     plan_days,
     plan_live_day,
@@ -101,6 +102,12 @@ def test_employment_mix_and_proportions() -> None:
     assert abs(decisions["rejected"] / decided - profile.reject) < 0.01
     assert abs(decisions["revision_requested"] / decided - profile.revise) < 0.01
     assert len(day.follow_ups) == decisions["revision_requested"]
+    sent_back = {d.activity_id for d in day.decisions if d.decision == "revision_requested"}
+    assert {r.activity_id for r in day.follow_ups} == sent_back
+    reports = {r.activity_id: r for r in day.reports}
+    for revision in day.follow_ups:  # amended by the owner, a little shorter
+        report = reports[revision.activity_id]
+        assert revision.owner_nip == report.nip and 1 <= revision.minutes < report.minutes
     esamsat = [r for r in day.reports if r.channel == "esamsat"]
     assert esamsat and all(r.external_ref and org.get(r.nip).counter for r in esamsat)
     assert len({r.external_ref for r in esamsat}) == len(esamsat)
@@ -113,14 +120,19 @@ def test_decisions_come_after_their_activity() -> None:
     for actions in (list(plan_days(org, DAYS[:4], 1)), list(plan_live_day(org, DAYS[0], 1))):
         reported: set[str] = set()
         decided: set[str] = set()
+        revised: set[str] = set()
         for action in actions:
             if isinstance(action, Report):
                 reported.add(action.activity_id)
             elif isinstance(action, Decision):
                 assert action.activity_id in reported
-                if action.note == "Sudah diperbaiki":
-                    assert action.activity_id in decided  # approval after the revision
                 decided.add(action.activity_id)
+            elif isinstance(action, Revision):
+                assert action.activity_id in decided  # amended after the revision request
+                assert action.approval.activity_id == action.activity_id
+                assert action.approval.note == "Sudah diperbaiki"
+                revised.add(action.activity_id)
+        assert revised, "no revision in the traffic"
 
 
 def test_reviews_follow_the_reporting_lines() -> None:

@@ -87,5 +87,17 @@ class IntakeClient:
             await asyncio.sleep(min(2.0, 0.1 * 2 ** attempt))
         raise AssertionError("unreachable")
 
+    async def revise(self, activity_id: str, body: dict[str, Any], owner: str, role: Role,
+                     retries: int = 20) -> Answer:
+        """Amend an activity sent back for revision; while the request for revision is
+        still on its way (sent concurrently) the activity is pending: retried a little later."""
+        for attempt in range(retries + 1):
+            answer = await self.post(f"/v1/activities/{activity_id}/revision", owner, role,
+                                     json=body)
+            if answer.code != "not_revision_requested" or attempt == retries:
+                return answer
+            await asyncio.sleep(min(2.0, 0.1 * 2 ** attempt))
+        raise AssertionError("unreachable")
+
     async def review(self, body: dict[str, Any], rater: str, role: Role) -> Answer:
         return await self.post("/v1/reviews", rater, role, json=body)

@@ -4,8 +4,9 @@ Each working day every employee does some work: counter officers' e-Samsat steps
 the e-Samsat service with the transaction id as ``external_ref`` and a standard duration;
 office staff's letters and dispositions come from the e-Office service; the rest is reported
 by the people themselves in the app. The direct superior validates a day's work the next
-working day (most approved, some rejected, a few sent back for revision and approved the day
-after); near the month's end superiors, peers and subordinates submit 360 reviews.
+working day (most approved, some rejected, a few sent back for revision: the owner amends
+those the day after, and the superior approves the amendment); near the month's end
+superiors, peers and subordinates submit 360 reviews.
 """
 
 import heapq
@@ -101,7 +102,24 @@ class Review:
     comment: str | None
 
 
-Action = Report | Decision | Review
+@dataclass(frozen=True)
+class Revision:
+    """The owner amends an activity sent back for revision, then the superior approves it
+    (one action, so the approval can never overtake the amendment)."""
+
+    activity_id: str
+    owner_nip: str
+    minutes: int
+    description: str
+    output: str
+    approval: Decision
+
+    def body(self) -> dict[str, object]:
+        return {"minutes": self.minutes, "description": self.description,
+                "output": self.output}
+
+
+Action = Report | Decision | Review | Revision
 
 
 @dataclass(frozen=True)
@@ -109,8 +127,8 @@ class Day:
     reports: list[Report]
     decisions: list[Decision]
     """First decisions on this day's reports (made the next working day)."""
-    follow_ups: list[Decision]
-    """Approvals after a revision (made the working day after that)."""
+    follow_ups: list[Revision]
+    """Amendments after a revision request, each then approved (the working day after)."""
 
 
 def working_days(first: date, last: date) -> list[date]:
@@ -143,7 +161,7 @@ def plan_day(org: Organisation, day: date, seed: int, profile: Profile = Profile
         reports.extend(_work(rng, org, employee, day))
     reports.sort(key=lambda r: r.at_minute)
     decisions: list[Decision] = []
-    follow_ups: list[Decision] = []
+    follow_ups: list[Revision] = []
     for report in reports:
         boss = org.get(report.nip).superior_nip
         if boss is None:
@@ -157,8 +175,11 @@ def plan_day(org: Organisation, day: date, seed: int, profile: Profile = Profile
         elif roll < profile.approve + profile.reject + profile.revise:
             decisions.append(Decision(report.activity_id, report.nip, boss,
                                       "revision_requested", rng.choice(REVISION_NOTES)))
-            follow_ups.append(Decision(report.activity_id, report.nip, boss, "approved",
-                                       "Sudah diperbaiki"))
+            # no draw from rng: the rest of the traffic stays what each seed always gave
+            follow_ups.append(Revision(
+                report.activity_id, report.nip, report.minutes - report.minutes // 4,
+                report.description, "Bukti kegiatan terlampir",
+                Decision(report.activity_id, report.nip, boss, "approved", "Sudah diperbaiki")))
     return Day(reports, decisions, follow_ups)
 
 
@@ -219,7 +240,8 @@ def plan_reviews(org: Organisation, period: str, seed: int,
 def plan_days(org: Organisation, days: Sequence[date], seed: int,
               profile: Profile = Profile()) -> Iterator[Action]:
     """The days' reports in time order; each day's decisions on the next working day, the
-    approvals after revision on the day after that (the rest at the end)."""
+    amendments after revision (and their approval) on the day after that (the rest at the
+    end)."""
     planned: list[Day] = []
     for index, day in enumerate(days):
         planned.append(plan_day(org, day, seed, profile))
@@ -240,11 +262,11 @@ def plan_days(org: Organisation, days: Sequence[date], seed: int,
 def plan_live_day(org: Organisation, day: date, seed: int, lag: int = 40,
                   profile: Profile = Profile()) -> Iterator[Action]:
     """Today's stream: reports in time order; each decision ``lag`` reports after its
-    activity (validations a little later), approvals after revision ``lag`` later again."""
+    activity (validations a little later), amendments after revision ``lag`` later again."""
     planned = plan_day(org, day, seed, profile)
     decisions = {d.activity_id: d for d in planned.decisions}
     follow_ups = {d.activity_id: d for d in planned.follow_ups}
-    pending: list[tuple[int, int, Decision]] = []  # (due index, tie-break, decision)
+    pending: list[tuple[int, int, Decision | Revision]] = []  # (due index, tie-break, action)
     for i, report in enumerate(planned.reports):
         yield report
         if report.activity_id in decisions:
@@ -258,9 +280,11 @@ def plan_live_day(org: Organisation, day: date, seed: int, lag: int = 40,
 
 
 def count(actions: Iterable[Action]) -> dict[str, int]:
-    totals = {"reports": 0, "decisions": 0, "reviews": 0}
+    totals = {"reports": 0, "decisions": 0, "reviews": 0, "revisions": 0}
     for action in actions:
         key = ("reports" if isinstance(action, Report) else
-               "decisions" if isinstance(action, Decision) else "reviews")
+               "decisions" if isinstance(action, Decision) else
+               "revisions" if isinstance(action, Revision) else "reviews")
         totals[key] += 1
+        totals["decisions"] += isinstance(action, Revision)  # its approval
     return totals

@@ -202,7 +202,7 @@ def run(
 
     sample = plan_day(organisation, day_list[0], seed)
     estimate = len(day_list) * (len(sample.reports) + len(sample.decisions) +
-                                len(sample.follow_ups)) + (len(organisation.employees) * 4
+                                2 * len(sample.follow_ups)) + (len(organisation.employees) * 4
                                                            if reviews else 0)
     if limit is not None:
         estimate = min(estimate, limit)

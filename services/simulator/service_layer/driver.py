@@ -15,7 +15,7 @@ from typing import Any, Literal
 from services.simulator.adapters.intake_http import Answer, IntakeClient
 from services.simulator.adapters.kafka_ingress import IngressProducer
 from services.simulator.domain.org import Organisation
-from services.simulator.domain.traffic import Action, Decision, Report, Review
+from services.simulator.domain.traffic import Action, Decision, Report, Review, Revision
 from shared.auth import Role
 
 Mode = Literal["single", "batch", "kafka"]
@@ -27,7 +27,7 @@ class Stats:
     finished: float | None = None
     sent: int = 0
     accepted: Counter[str] = field(default_factory=Counter)
-    """Kind (reports, decisions, reviews) -> accepted."""
+    """Kind (reports, decisions, revisions, reviews) -> accepted."""
     rejected: Counter[str] = field(default_factory=Counter)
     codes: Counter[str] = field(default_factory=Counter)
     latencies: dict[str, list[float]] = field(default_factory=dict)
@@ -208,6 +208,13 @@ class Driver:
             answer = await self.client.decide(action.activity_id, action.superior_nip,
                                               action.decision, action.note)
             self._answered("decisions", "decision", answer)
+        elif isinstance(action, Revision):
+            answer = await self.client.revise(action.activity_id, action.body(),
+                                              action.owner_nip,
+                                              person_role(self.org, action.owner_nip))
+            self._answered("revisions", "revision", answer)
+            if answer.ok:
+                await self._other(action.approval)
         elif isinstance(action, Review):
             body = {"period": action.period, "ratee_nip": action.ratee_nip,
                     "scores": action.scores}
