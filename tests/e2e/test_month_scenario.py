@@ -360,4 +360,5 @@ def row(nip: str, approved: int, results: float, behaviour: float, score: float,
     return {"nip": nip, "period": PERIOD, "unit": UNIT, "policy_version": POLICY,
             "approved_minutes": approved, "target_minutes": 6000, "results_pct": results,
             "behaviour_score": behaviour, "score": score, "category": category,
-            "allowance_pct": allowance, "state": "final", "reasons": reasons}
+            "allowance_pct": allowance, "state": "final", "reasons": reasons,
+            "pace": None}  # a closed month has no pace
