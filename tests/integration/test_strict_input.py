@@ -92,6 +92,26 @@ async def decision(client: httpx.AsyncClient, today: date) -> Baseline:
                     {"decision": "approved", "note": "Baik"})
 
 
+async def revision(client: httpx.AsyncClient, today: date) -> Baseline:
+    sent_back = new_activity(today)
+    reported = await client.post("/v1/activities", headers=EMPLOYEE, json=sent_back)
+    assert reported.status_code == 201, reported.text
+    decided = await client.post(f"/v1/activities/{sent_back['activity_id']}/decision",
+                                headers=SUPERIOR, json={"decision": "revision_requested"})
+    assert decided.status_code == 201, decided.text
+    return Baseline(f"/v1/activities/{sent_back['activity_id']}/revision", EMPLOYEE, {
+        "minutes": 45, "description": "Menyusun laporan, bukti terlampir", "output": "Laporan",
+        "work_date": today.isoformat()})
+
+
+async def decisions(client: httpx.AsyncClient, today: date) -> Baseline:
+    pending = new_activity(today)
+    reported = await client.post("/v1/activities", headers=EMPLOYEE, json=pending)
+    assert reported.status_code == 201, reported.text
+    return Baseline("/v1/activities/decisions", SUPERIOR, [
+        {"activity_id": pending["activity_id"], "decision": "approved", "note": "Baik"}])
+
+
 async def review(_: httpx.AsyncClient, today: date) -> Baseline:
     indicators = load_policy(default_policy_path()).indicators  # all: BOSS is structural
     return Baseline("/v1/reviews", EMPLOYEE, {
@@ -115,6 +135,8 @@ BASELINES: dict[tuple[str, str], Factory] = {
     ("POST", "/v1/activities"): activity,
     ("POST", "/v1/activities/batch"): batch,
     ("POST", "/v1/activities/{activity_id}/decision"): decision,
+    ("POST", "/v1/activities/{activity_id}/revision"): revision,
+    ("POST", "/v1/activities/decisions"): decisions,
     ("POST", "/v1/reviews"): review,
     ("POST", "/v1/periods/{period}/close"): close,
     ("POST", "/v1/policies"): policy,

@@ -15,11 +15,11 @@ from services.appraisal.adapters.checksum import table_checksums
 from services.appraisal.adapters.projection_store import Record, apply_in
 from services.appraisal.bootstrap import build_app
 from services.appraisal.settings import AppraisalSettings
-from services.simulator.domain.history import History, nip, policy_document, wire
 from shared.auth import Principal, Role, issue_token
 from shared.clock import FixedClock
 from shared.db import make_engine
 from shared.settings import AuthSettings
+from tests.support.history import History, nip, policy_document, wire
 
 pytestmark = pytest.mark.integration
 

@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 
 from services.appraisal.domain import projector
-from services.simulator.domain.history import History, nip
 from shared.codec import decode_payload
 from shared.envelope import EventEnvelope
+from tests.support.history import History, nip
 
 pytestmark = pytest.mark.unit
 

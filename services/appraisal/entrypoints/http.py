@@ -6,7 +6,6 @@ about (an activity's work date; a month's last day, or today while it runs).
 """
 
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
@@ -27,6 +26,7 @@ from shared.authority import (
 from shared.clock import Clock
 from shared.events import Nip, Period
 from shared.http import ERROR_RESPONSES
+from shared.strict import IsoDate
 
 
 def _forbidden(refusal: Refusal) -> HTTPException:
@@ -133,7 +133,7 @@ def build_router(engine: AsyncEngine, principal: Callable[..., Awaitable[Princip
 
     @router.get("/employees/{nip}", tags=["employees"])
     async def employee(nip: Annotated[Nip, Path()], caller: Caller,
-                       as_of: date | None = None) -> EmployeeAsOf:
+                       as_of: Annotated[IsoDate | None, Query()] = None) -> EmployeeAsOf:
         """An employee's roster entry and their reporting line (direct superior, since when)
         on ``as_of`` (default: today, Asia/Jakarta). The unit and position are the roster's
         current ones: unit history is not tracked yet (transfers are a later issue). Read

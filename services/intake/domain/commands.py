@@ -79,7 +79,7 @@ class ActivityRevision(Command):
         description="What was done, as amended."
     )
     output: Annotated[Text, Field(max_length=200)] | None = Field(None, description="Output.")
-    work_date: date | None = Field(
+    work_date: IsoDate | None = Field(
         None, description="The day the work was done, if it was another day; omitted keeps it."
     )
 
@@ -87,7 +87,7 @@ class ActivityRevision(Command):
 class ReviseActivity(ActivityRevision):
     """The owner amends an activity sent back for revision; it waits for validation again."""
 
-    activity_id: UUID = Field(description="The activity amended.")
+    activity_id: IsoUuid = Field(description="The activity amended.")
 
 
 class SubmitBehaviourReview(Command):

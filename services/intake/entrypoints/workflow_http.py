@@ -3,9 +3,8 @@ revision, and a superior's many decisions in one request."""
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
-from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Path
 from fastapi.responses import JSONResponse
 
 from services.intake.domain import commands as c
@@ -22,8 +21,8 @@ def build_workflow_router(
     Caller = Annotated[Principal, Depends(principal)]
 
     @router.post("/activities/{activity_id}/revision", status_code=201, tags=["activities"])
-    async def revise_activity(activity_id: UUID, body: c.ActivityRevision,
-                              caller: Caller) -> Any:
+    async def revise_activity(activity_id: Annotated[c.IsoUuid, Path()],
+                              body: c.ActivityRevision, caller: Caller) -> Any:
         """Amend an activity the direct superior sent back for revision; it is pending again.
 
         Only the owner (role employee or superior) may, or the e-service that reported it.
