@@ -155,10 +155,10 @@ async def close_due_periods_on_start(closer: PeriodCloser) -> None:
 
 
 def build_app(settings: IntakeSettings | None = None, run_relay: bool = True,
-              run_ingress: bool = True) -> FastAPI:
+              run_ingress: bool = True, clock: Clock | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     intake = Intake(settings, KafkaSettings(),
-                    make_clock(ClockSettings(), settings.environment))
+                    clock or make_clock(ClockSettings(), settings.environment))
     auth = AuthSettings()  # the secret comes from the environment
 
     @contextlib.asynccontextmanager

@@ -46,10 +46,13 @@ ADMIN, STAFF_T, BOSS_T = auth("admin", "admin"), auth(STAFF, "employee"), auth(B
 
 @pytest.fixture(scope="module")
 async def app(create_database: Callable[[str], Awaitable[str]]) -> AsyncIterator[FastAPI]:
+    # the period closer closes January and February on start (their close days are past)
+    # and, on this interval, never again: the tests move the clock where they need it
     settings = IntakeSettings(database_url=await create_database("intake"),
-                              policy_file=default_policy_path(), max_batch=MAX_BATCH)
-    app = build_app(settings, run_relay=False, run_ingress=False)
-    app.state.intake.clock = FixedClock(at(date(2026, 3, 18)))
+                              policy_file=default_policy_path(), max_batch=MAX_BATCH,
+                              period_closer_interval_s=3600)
+    app = build_app(settings, run_relay=False, run_ingress=False,
+                    clock=FixedClock(at(date(2026, 3, 18))))
     async with app.router.lifespan_context(app):
         yield app
 
@@ -239,19 +242,30 @@ async def test_a_new_work_date_obeys_the_reporting_window(app: FastAPI,
 
 
 async def test_a_closed_period_is_not_revised(app: FastAPI, client: httpx.AsyncClient) -> None:
-    set_today(app, date(2026, 2, 27))
-    february = (await report(client, date(2026, 2, 26), minutes=60))["activity_id"]
-    await decide(client, february, "revision_requested")
-    set_today(app, date(2026, 3, 3))
-    march = (await report(client, date(2026, 3, 2), minutes=60))["activity_id"]
-    await decide(client, march, "revision_requested")
-    closed = await client.post("/v1/periods/2026-02/close", headers=ADMIN)
+    set_today(app, date(2026, 5, 29))
+    may = (await report(client, date(2026, 5, 28), minutes=60))["activity_id"]
+    await decide(client, may, "revision_requested")
+    set_today(app, date(2026, 6, 2))
+    june = (await report(client, date(2026, 6, 1), minutes=60))["activity_id"]
+    await decide(client, june, "revision_requested")
+    closed = await client.post("/v1/periods/2026-05/close", headers=ADMIN)  # before the 10th
     assert closed.status_code == 201, closed.text
-    assert error(await revise(client, february), 409) == "period_closed"
-    moved_back = await revise(client, march, work_date="2026-02-27")
+    assert error(await revise(client, may), 409) == "period_closed"
+    moved_back = await revise(client, june, work_date="2026-05-29")
     assert error(moved_back, 409) == "period_closed"
     assert moved_back.json()["error"]["field"] == "work_date"
-    assert len(await stream(app, february)) == len(await stream(app, march)) == 2
+    assert len(await stream(app, may)) == len(await stream(app, june)) == 2
+
+
+async def test_a_period_locked_by_its_close_day_is_not_revised(
+        app: FastAPI, client: httpx.AsyncClient) -> None:
+    set_today(app, date(2026, 4, 9))
+    april = (await report(client, date(2026, 4, 8), minutes=60))["activity_id"]
+    await decide(client, april, "revision_requested")
+    set_today(app, date(2026, 5, 10))  # April's close day: locked, though no close recorded
+    assert error(await revise(client, april), 409) == "period_closed"
+    set_today(app, date(2026, 5, 9))
+    assert (await revise(client, april)).status_code == 201
 
 
 # -- bulk decisions ------------------------------------------------------------------------------

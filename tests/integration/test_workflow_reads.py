@@ -141,7 +141,11 @@ async def test_who_reads_an_employee(world: dict[str, Any]) -> None:
     await get(world, path, auth(nip(STAFF), "employee"))
     await get(world, path, auth(nip(NEW_BOSS), "superior"))
     refused = await get(world, path, auth(nip(STRANGER), "employee"), status=403)
-    assert refused["error"]["code"] == "not_allowed"
+    assert refused["error"]["code"] == "role_not_allowed"
+    # the former superior reads the employee as of a date they led them, not as of today
+    await get(world, f"{path}?as_of=2026-02-15", auth(nip(OLD_BOSS), "superior"))
+    refused = await get(world, path, auth(nip(OLD_BOSS), "superior"), status=403)
+    assert refused["error"]["code"] == "not_direct_superior"
     assert (await get(world, f"/v1/employees/{nip(99)}", status=404))["error"]["code"] == (
         "not_found")
     assert (await get(world, f"{path}?as_of=18-03-2026", status=422))["error"]["field"] == (

@@ -11,14 +11,13 @@ Pure: ``today`` comes from the caller (the query layer's clock). Pace is never s
 the projections stay a function of the event history alone; the final figure is untouched.
 """
 
-import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from services.appraisal.domain.eligibility import Inputs
-from services.appraisal.domain.projector import period_of
 from services.appraisal.domain.scoring import Behaviour, Rating, behaviour, combined_score, round1
+from shared.periods import first_day, last_day, period_of
 from shared.policy import Policy
 
 
@@ -41,10 +40,9 @@ class Pace:
 
 def working_days(period: str) -> list[date]:
     """Monday-Friday days of a period 'YYYY-MM'."""
-    year, month = int(period[:4]), int(period[5:7])
-    last = calendar.monthrange(year, month)[1]
-    return [date(year, month, d) for d in range(1, last + 1)
-            if date(year, month, d).weekday() < 5]
+    first = first_day(period)
+    days = (first + timedelta(days=n) for n in range((last_day(period) - first).days + 1))
+    return [day for day in days if day.weekday() < 5]
 
 
 def month_pace(period: str, today: date, approved_minutes: int,

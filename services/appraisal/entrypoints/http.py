@@ -6,6 +6,7 @@ about (an activity's work date; a month's last day, or today while it runs).
 """
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
