@@ -1,18 +1,18 @@
-"""Bearer tokens (HS256 JWT) naming a principal and a role, for both services."""
+"""Bearer tokens naming a principal and a role, for both services: the local HS256 tokens
+(issued here), and what every verifier shares (the principal, the refusals)."""
 
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, get_args
+from typing import get_args
 
 import jwt
 
 from shared.settings import AuthSettings
+from shared.settings import Role as Role
 
-Role = Literal["employee", "superior", "eservice", "admin", "auditor", "dashboard"]
 ROLES: tuple[str, ...] = get_args(Role)
 PERSON_ROLES = frozenset({"employee", "superior"})
+LOCAL_ALGORITHM = "HS256"
 
 
 @dataclass(frozen=True)
@@ -32,52 +32,59 @@ class Principal:
 
 
 class AuthError(Exception):
-    """The token is missing, malformed, expired or signed with another key."""
+    """The token is missing, malformed, expired or signed with another key. The message is
+    ours and safe to show the caller (no library internals)."""
+
+
+class ProviderUnavailable(AuthError):
+    """The identity provider that vouches for the token cannot be asked right now: the
+    token may well be good, so the caller should retry rather than sign in again."""
+
+
+def refusal(exc: jwt.PyJWTError) -> AuthError:
+    """Our words for why PyJWT refused a token."""
+    match exc:
+        case jwt.ExpiredSignatureError():
+            return AuthError("token expired")
+        case jwt.InvalidSignatureError():
+            return AuthError("signature does not verify")
+        case jwt.InvalidAudienceError():
+            return AuthError("audience not accepted")
+        case jwt.InvalidIssuerError():
+            return AuthError("issuer not accepted")
+        case jwt.ImmatureSignatureError():
+            return AuthError("token not valid yet")
+        case jwt.MissingRequiredClaimError():
+            return AuthError(f"token lacks the {exc.claim!r} claim")
+        case jwt.InvalidAlgorithmError():
+            return AuthError("algorithm not accepted")
+        case jwt.DecodeError():
+            return AuthError("malformed token")
+    return AuthError("invalid token")
 
 
 def issue_token(settings: AuthSettings, principal: Principal, ttl: timedelta) -> str:
     now = datetime.now(UTC)
     claims = {"sub": principal.subject, "role": principal.role, "iat": now, "exp": now + ttl,
               "iss": settings.issuer, "aud": settings.audience}
-    return jwt.encode(claims, settings.secret.get_secret_value(), algorithm="HS256")
-
-
-class TokenCache:
-    """Tokens already verified, until they expire: an e-service sends the same token with
-    thousands of requests, and verifying an HMAC signature costs more than handling one."""
-
-    def __init__(self, settings: AuthSettings, size: int = 10_000) -> None:
-        self._settings = settings
-        self._size = size
-        self._known: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
-
-    def verify(self, token: str) -> Principal:
-        known = self._known.get(token)
-        if known is not None and known[1] > time.time():
-            self._known.move_to_end(token)
-            return known[0]
-        principal, expires = _verify(self._settings, token)
-        self._known[token] = (principal, expires)
-        if len(self._known) > self._size:
-            self._known.popitem(last=False)
-        return principal
+    return jwt.encode(claims, settings.secret.get_secret_value(), algorithm=LOCAL_ALGORITHM)
 
 
 def verify_token(settings: AuthSettings, token: str) -> Principal:
-    return _verify(settings, token)[0]
+    """A local (HS256) token's principal; ``shared.tokens`` also accepts the provider's."""
+    return verify_local(settings, token)[0]
 
 
-def _verify(settings: AuthSettings, token: str) -> tuple[Principal, float]:
+def verify_local(settings: AuthSettings, token: str) -> tuple[Principal, float]:
+    """The principal of a local token, and when the token expires (epoch seconds)."""
     try:
         claims = jwt.decode(
-            token, settings.secret.get_secret_value(), algorithms=["HS256"],
+            token, settings.secret.get_secret_value(), algorithms=[LOCAL_ALGORITHM],
             audience=settings.audience, issuer=settings.issuer,
             options={"require": ["sub", "exp", "role"]},
         )
-    except jwt.ExpiredSignatureError as exc:
-        raise AuthError("the token has expired") from exc
     except jwt.PyJWTError as exc:
-        raise AuthError(f"invalid token: {exc}") from exc
+        raise refusal(exc) from exc
     role, subject = claims["role"], claims["sub"]
     if role not in ROLES or not isinstance(subject, str) or not subject:
         raise AuthError("the token names no valid role and subject")

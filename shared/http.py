@@ -11,10 +11,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.auth import AuthError, Principal, TokenCache
+from shared.auth import AuthError, Principal, ProviderUnavailable
 from shared.authority import Action, role_refusal
 from shared.input_errors import describe
-from shared.settings import AuthSettings
+from shared.tokens import TokenVerifier
 
 
 class ErrorDetail(BaseModel):
@@ -39,7 +39,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, text in [(400, "Malformed request"), (401, "Missing or invalid credentials"),
                          (403, "Not allowed for this principal"), (404, "Unknown entity"),
                          (409, "Conflicts with current state"),
-                         (415, "Body not sent as JSON"), (422, "Wrong type or breaks a rule")]
+                         (415, "Body not sent as JSON"), (422, "Wrong type or breaks a rule"),
+                         (503, "The identity provider cannot be reached")]
 }
 
 
@@ -67,13 +68,13 @@ def _status_code_name(status: int) -> str:
         return "http_error"
 
 
-def bearer_principal(settings: AuthSettings) -> Callable[..., Awaitable[Principal]]:
-    """A FastAPI dependency that turns the Authorization header into a Principal (or 401).
+def bearer_principal(tokens: TokenVerifier) -> Callable[..., Awaitable[Principal]]:
+    """A FastAPI dependency that turns the Authorization header into a Principal (or 401;
+    503 when the identity provider that must vouch for the token cannot be reached).
 
     Built on ``HTTPBearer`` so that the OpenAPI document declares the bearer scheme on every
     operation that depends on it (``/docs`` then offers "Authorize"); ``auto_error=False``
     keeps the 401 bodies ours."""
-    tokens = TokenCache(settings)
     bearer = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="JWT",
                         description="A token from `erk-intake token NAME --role ROLE`.")
 
@@ -85,7 +86,11 @@ def bearer_principal(settings: AuthSettings) -> Callable[..., Awaitable[Principa
                                       "message": "send 'Authorization: Bearer <token>'"},
                                 headers={"WWW-Authenticate": "Bearer"})
         try:
-            return tokens.verify(credentials.credentials.strip())
+            return await tokens.averify(credentials.credentials.strip())
+        except ProviderUnavailable as exc:
+            raise HTTPException(503, {"code": "identity_provider_unavailable",
+                                      "message": str(exc)},
+                                headers={"Retry-After": "5"}) from exc
         except AuthError as exc:
             raise HTTPException(401, {"code": "invalid_token", "message": str(exc)},
                                 headers={"WWW-Authenticate": "Bearer"}) from exc

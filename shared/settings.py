@@ -36,6 +36,90 @@ class AuthSettings(BaseSettings):
         return self
 
 
+Role = Literal["employee", "superior", "eservice", "admin", "auditor", "dashboard"]
+"""What a principal may do. Defined here so the settings can map an identity provider's
+roles onto it; ``shared.auth`` re-exports it."""
+
+# Without a role map, a token's roles are read as ours; of several, the first here wins.
+ROLE_PRECEDENCE: tuple[Role, ...] = ("admin", "auditor", "dashboard", "eservice", "superior",
+                                     "employee")
+ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+                                   "ES256", "ES384", "ES512"})
+DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
+
+
+class OidcSettings(BaseSettings):
+    """Bearer tokens from an OpenID provider (SIASN's Keycloak), beside the local HS256 ones.
+    Env prefix ``ERK_OIDC_``. Without a discovery URL no such token is accepted (the default).
+    Nothing is fetched until the first token from the provider arrives."""
+
+    model_config = SettingsConfigDict(env_prefix="ERK_OIDC_", extra="ignore")
+
+    discovery_url: str | None = Field(
+        None, description="The issuer's discovery document, "
+        "e.g. https://sso.example/realms/public-siasn/.well-known/openid-configuration.")
+    issuer: str | None = Field(
+        None, description="The `iss` tokens must carry; default: the discovery URL without "
+        "its /.well-known/openid-configuration suffix (as OIDC Discovery requires).")
+    audience: str | None = Field(
+        None, description="The `aud` tokens must carry (required with a discovery URL).")
+    algorithms: list[str] = Field(["RS256", "ES256"], description="Accepted JWS algorithms.")
+    subject_claim: str = Field(
+        "sub", description="Claim (dotted path) naming the principal: a NIP for persons.")
+    eservice_subject_claim: str | None = Field(
+        None, description="Claim naming an e-service's id, when it is another than "
+        "subject_claim (Keycloak's service accounts: `client_id` or `azp`).")
+    role_claim: str = Field(
+        "role", description="Claim (dotted path) with the role or a list of roles, "
+        "e.g. Keycloak's realm_access.roles.")
+    role_map: dict[str, Role] = Field(
+        default_factory=dict, description="The provider's role -> ours, in order of "
+        "precedence (a token with several gets the first); empty: the claim holds our names.")
+    jwks_cache_s: float = Field(
+        300, gt=0, description="How long a fetched key set (and a token verified with it) "
+        "is trusted; a key the provider retires stops working at most this long after.")
+    jwks_cooldown_s: float = Field(
+        30, ge=0, description="Least time between key set fetches for an unknown key id.")
+    leeway_s: float = Field(10, ge=0, description="Clock skew allowed on exp, nbf and iat.")
+    timeout_s: float = Field(5, gt=0, description="Timeout of each call to the provider.")
+    retry_s: float = Field(
+        5, ge=0, description="After the provider failed to answer, how long tokens needing "
+        "it are answered 'unavailable' without asking it again.")
+    dashboard_client_id: str | None = Field(
+        None, description="Public client (authorization code + PKCE) the dashboard signs "
+        "in with; without it the dashboard takes a pasted token.")
+    dashboard_scope: str = Field("openid", description="Scope the dashboard asks for.")
+
+    @property
+    def enabled(self) -> bool:
+        return self.discovery_url is not None
+
+    @property
+    def expected_issuer(self) -> str | None:
+        if self.issuer or not self.discovery_url:
+            return self.issuer
+        return self.discovery_url.removesuffix(DISCOVERY_SUFFIX)
+
+    @property
+    def roles(self) -> dict[str, Role]:
+        return self.role_map or {role: role for role in ROLE_PRECEDENCE}
+
+    @model_validator(mode="after")
+    def _complete(self) -> "OidcSettings":
+        if not self.discovery_url:
+            return self
+        if not self.audience:
+            raise ValueError("ERK_OIDC_AUDIENCE is required with ERK_OIDC_DISCOVERY_URL")
+        if not self.issuer and not self.discovery_url.endswith(DISCOVERY_SUFFIX):
+            raise ValueError(f"ERK_OIDC_DISCOVERY_URL must end in {DISCOVERY_SUFFIX}, "
+                             "or set ERK_OIDC_ISSUER")
+        refused = set(self.algorithms) - ASYMMETRIC_ALGORITHMS
+        if refused or not self.algorithms:
+            raise ValueError(f"ERK_OIDC_ALGORITHMS: only {sorted(ASYMMETRIC_ALGORITHMS)} "
+                             f"are accepted, not {sorted(refused)}")
+        return self
+
+
 LOCAL_STORE_URL = "postgresql+asyncpg://erk:erk@127.0.0.1:5432/erk_intake"
 """The event store of the local stack (intake's database)."""
 

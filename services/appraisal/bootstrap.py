@@ -13,20 +13,23 @@ from services.appraisal.adapters.projection_store import ProjectionStore
 from services.appraisal.entrypoints.consumer import ProjectionConsumer
 from services.appraisal.entrypoints.dashboard import build_dashboard_router
 from services.appraisal.entrypoints.http import build_router
+from services.appraisal.entrypoints.sign_on import build_sign_on_router
 from services.appraisal.metrics import Metrics
 from services.appraisal.settings import AppraisalSettings
 from shared.clock import Clock, ClockSettings, make_clock
 from shared.db import make_engine
 from shared.docs import api_app
 from shared.http import add_health, bearer_principal, install_error_handlers
-from shared.settings import AuthSettings, KafkaSettings
+from shared.settings import AuthSettings, KafkaSettings, OidcSettings
+from shared.tokens import TokenVerifier
 
 
 def build_app(settings: AppraisalSettings | None = None, consume: bool = True,
               clock: Clock | None = None) -> FastAPI:
     settings = settings or AppraisalSettings()
     kafka = KafkaSettings()
-    auth = AuthSettings()  # the secret comes from the environment
+    oidc = OidcSettings()
+    tokens = TokenVerifier(AuthSettings(), oidc)  # the secret comes from the environment
     engine = make_engine(settings.database_url)
     # "today" for the query API (authority on the date, the running month's pace)
     clock = clock or make_clock(ClockSettings(), settings.environment)
@@ -52,10 +55,11 @@ def build_app(settings: AppraisalSettings | None = None, consume: bool = True,
     app = api_app(title="e-RK appraisal", lifespan=lifespan,
                   description="Read side: projections of the event history, and queries.")
     install_error_handlers(app)
-    principal = bearer_principal(auth)  # one dependency, so one cache of verified tokens
+    principal = bearer_principal(tokens)  # one dependency, so one cache of verified tokens
     app.state.clock = clock
     app.include_router(build_router(engine, principal, clock))
     app.include_router(build_dashboard_router(engine, principal))
+    app.include_router(build_sign_on_router(oidc, tokens.oidc))
 
     async def checks() -> dict[str, dict[str, Any]]:
         report: dict[str, dict[str, Any]] = {}

@@ -32,7 +32,8 @@ from shared.docs import api_app
 from shared.http import add_health, bearer_principal, install_error_handlers
 from shared.kafka import streaming_producer
 from shared.policy import load_policy
-from shared.settings import AuthSettings, KafkaSettings
+from shared.settings import AuthSettings, KafkaSettings, OidcSettings
+from shared.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,9 @@ def build_app(settings: IntakeSettings | None = None, run_relay: bool = True,
     settings = settings or IntakeSettings()
     intake = Intake(settings, KafkaSettings(),
                     clock or make_clock(ClockSettings(), settings.environment))
-    auth = AuthSettings()  # the secret comes from the environment
+    # the secret and the identity provider come from the environment; one verifier, so one
+    # cache of verified tokens for HTTP and the ingress
+    tokens = TokenVerifier(AuthSettings(), OidcSettings())
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -169,7 +172,7 @@ def build_app(settings: IntakeSettings | None = None, run_relay: bool = True,
         relay_task = asyncio.create_task(intake.relay.run()) if run_relay else None
         broker = KafkaBroker(intake.kafka.bootstrap, logger=log)
         if run_ingress:
-            register_ingress(broker, intake.kafka, auth, intake.execute, settings.ingress_group)
+            register_ingress(broker, intake.kafka, tokens, intake.execute, settings.ingress_group)
             await broker.start()
         try:
             yield
@@ -186,7 +189,7 @@ def build_app(settings: IntakeSettings | None = None, run_relay: bool = True,
                   description="Write side: commands in, events out.")
     app.state.intake = intake
     install_error_handlers(app)
-    principal = bearer_principal(auth)
+    principal = bearer_principal(tokens)
     app.include_router(build_router(intake.execute, principal, settings.max_batch))
     app.include_router(build_roster_router(intake.execute_all_or_nothing, principal))
     app.include_router(build_workflow_router(intake.execute, principal, settings.max_batch))

@@ -20,9 +20,10 @@ from pydantic import ValidationError
 
 from services.intake.domain.commands import ReportActivity
 from services.intake.domain.errors import Rejected
-from shared.auth import AuthError, Principal, verify_token
+from shared.auth import AuthError, Principal
 from shared.input_errors import describe
-from shared.settings import AuthSettings, KafkaSettings
+from shared.settings import KafkaSettings
+from shared.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
 
@@ -43,25 +44,27 @@ def _header(record: "ConsumerRecord[bytes, bytes]", name: str) -> str | None:
     return None
 
 
-def _principal(auth: AuthSettings, record: "ConsumerRecord[bytes, bytes]") -> Principal:
+async def _principal(tokens: TokenVerifier, record: "ConsumerRecord[bytes, bytes]") -> (
+    Principal
+):
     scheme, _, token = (_header(record, "authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise AuthError("missing 'authorization: Bearer <token>' header")
-    principal = verify_token(auth, token.strip())
+    principal = await tokens.averify(token.strip())
     if principal.role != "eservice":
         raise AuthError(f"role {principal.role!r} may not use the e-service ingress")
     return principal
 
 
 async def ingest(
-    execute: Execute, auth: AuthSettings, records: Sequence["ConsumerRecord[bytes, bytes]"]
+    execute: Execute, tokens: TokenVerifier, records: Sequence["ConsumerRecord[bytes, bytes]"]
 ) -> list[Refusal]:
     """Execute the records' commands; return the records refused, with the reason."""
     refusals: list[Refusal] = []
     groups: dict[Principal, list[tuple[Any, ReportActivity]]] = defaultdict(list)
     for record in records:
         try:
-            principal = _principal(auth, record)
+            principal = await _principal(tokens, record)
             command = ReportActivity.model_validate_json(record.value or b"")
         except AuthError as exc:
             refusals.append(Refusal(record, "unauthenticated", str(exc)))
@@ -79,7 +82,7 @@ async def ingest(
     return refusals
 
 
-def register_ingress(broker: KafkaBroker, kafka: KafkaSettings, auth: AuthSettings,
+def register_ingress(broker: KafkaBroker, kafka: KafkaSettings, tokens: TokenVerifier,
                      execute: Execute, group: str) -> None:
     """Subscribe the ingress topic on ``broker``; refusals go to the rejection topic."""
 
@@ -89,7 +92,7 @@ def register_ingress(broker: KafkaBroker, kafka: KafkaSettings, auth: AuthSettin
     async def on_ingress(message: KafkaMessage) -> None:
         raw = message.raw_message
         records = raw if isinstance(raw, tuple) else (raw,)
-        for refusal in await ingest(execute, auth, records):
+        for refusal in await ingest(execute, tokens, records):
             record = refusal.record
             await broker.publish(
                 record.value, kafka.rejected_topic, key=record.key,
