@@ -3,7 +3,6 @@ deploy/oidc/provider) issues the tokens, and both services (in-process, on fresh
 accept them beside the local HS256 ones: an e-service by client credentials, over HTTP and
 the Kafka ingress, and persons who walked the provider's login (authorization code, PKCE)."""
 
-import contextlib
 import json
 import secrets
 import uuid
@@ -19,15 +18,22 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from services.appraisal.bootstrap import build_app as build_appraisal
+from services.appraisal.settings import AppraisalSettings
 from services.intake.adapters.tables import events
 from services.intake.bootstrap import build_app as build_intake
 from services.intake.settings import IntakeSettings
-from services.appraisal.settings import AppraisalSettings
 from shared.auth import Principal, issue_token
 from shared.policy import default_policy_path
 from shared.settings import AuthSettings
 from tests.e2e.support import KAFKA, eventually
-from tests.support.oidc_provider import Client, Provider, oidc_environment, start_provider
+from tests.support.oidc_provider import (
+    Client,
+    Provider,
+    environment,
+    oidc_environment,
+    serving,
+    start_provider,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -55,14 +61,6 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
         provider.stop()
 
 
-@contextlib.contextmanager
-def environment(env: dict[str, str]) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:  # settings are read when an app is built
-        for name, value in env.items():
-            patch.setenv(name, value)
-        yield
-
-
 @dataclass
 class Intake:
     http: httpx.AsyncClient
@@ -77,13 +75,6 @@ class Intake:
         async with self.app.state.intake.engine.connect() as conn:
             return str(await conn.scalar(select(events.c.source).where(
                 events.c.stream_id == f"activity-{activity_id}")))
-
-
-@contextlib.asynccontextmanager
-async def serving(app: FastAPI, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=base_url) as client:
-        yield client
 
 
 async def roster(intake: httpx.AsyncClient) -> None:
@@ -102,7 +93,7 @@ async def intake(create_database: Callable[..., Awaitable[str]],
                  provider: Provider) -> AsyncIterator[Intake]:
     settings = IntakeSettings(database_url=await create_database("intake"),
                               policy_file=default_policy_path())
-    with environment(oidc_environment(provider)):
+    with environment(oidc_environment(provider.issuer)):
         app = build_intake(settings, run_relay=False, run_ingress=False)
     async with serving(app, "http://intake") as client:
         await roster(client)
@@ -113,7 +104,7 @@ async def intake(create_database: Callable[..., Awaitable[str]],
 async def appraisal(create_database: Callable[..., Awaitable[str]],
                     provider: Provider) -> AsyncIterator[httpx.AsyncClient]:
     settings = AppraisalSettings(database_url=await create_database("appraisal"))
-    with environment(oidc_environment(provider, dashboard_client_id=DASHBOARD.client_id)):
+    with environment(oidc_environment(provider.issuer, dashboard_client_id=DASHBOARD.client_id)):
         app = build_appraisal(settings, consume=False)
     async with serving(app, "http://appraisal") as client:
         yield client
@@ -206,7 +197,7 @@ async def test_an_eservice_token_on_the_kafka_ingress(
     topics = {"ERK_KAFKA_INGRESS_TOPIC": await create_topic("ingress", 1),
               "ERK_KAFKA_REJECTED_TOPIC": await create_topic("rejected", 1),
               "ERK_KAFKA_BOOTSTRAP": KAFKA}
-    with environment({**oidc_environment(provider), **topics}):
+    with environment({**oidc_environment(provider.issuer), **topics}):
         app = build_intake(settings, run_relay=False, run_ingress=True)
     async with serving(app, "http://intake") as client:
         await roster(client)

@@ -4,6 +4,7 @@ from it: client credentials (an e-service) and a walked login (a person: the pro
 login form over HTTP, authorization code with PKCE)."""
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -11,12 +12,16 @@ import re
 import secrets
 import socket
 import subprocess
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
+import jwt
+import pytest
+from fastapi import FastAPI
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "deploy" / "oidc" / "provider"
@@ -53,8 +58,10 @@ def key_set(path: Path, *sources: Path) -> Path:
     return path
 
 
-def kids(path: Path, alg: str = "RS256") -> list[str]:
-    return [k["kid"] for k in json.loads(path.read_text())["keys"] if k["alg"] == alg]
+def private_key(path: Path, alg: str = "RS256") -> tuple[str, Any]:
+    """The kid and private key a key set signs ``alg`` with: to forge the provider's tokens."""
+    jwk = next(k for k in json.loads(path.read_text())["keys"] if k["alg"] == alg)
+    return jwk["kid"], jwt.PyJWK(jwk).key
 
 
 @dataclass
@@ -155,13 +162,13 @@ def _walk(browser: httpx.Client, response: httpx.Response, redirect_uri: str,
 
 def start_provider(state: Path, clients: list[Client], accounts: dict[str, list[str]],
                    roles: dict[str, list[str]], ttl: dict[str, int] | None = None,
-                   algs: dict[str, str] | None = None, keys: Path | None = None) -> Provider:
+                   algs: dict[str, str] | None = None, port: int | None = None) -> Provider:
     """Start a provider whose clients are ``clients``: those with a secret get client
     credentials and the authorization code, public ones the code with PKCE only."""
     state.mkdir(parents=True, exist_ok=True)
     config = {"audience": AUDIENCE, "clients": [_metadata(c) for c in clients],
               "accounts": accounts, "roles": roles, "ttl": ttl or {}, "algs": algs or {}}
-    provider = Provider(state, config, keys or keygen(state / "keys.json"))
+    provider = Provider(state, config, keygen(state / "keys.json"), port or free_port())
     return provider.start()
 
 
@@ -181,10 +188,28 @@ ROLE_MAP = {"erk-superior": "superior", "erk-employee": "employee",
             "erk-eservice": "eservice", "erk-dashboard": "dashboard", "erk-admin": "admin"}
 
 
-def oidc_environment(provider: Provider, **overrides: str) -> dict[str, str]:
-    """The ERK_OIDC_* variables that point a service at ``provider``."""
-    env = {"ERK_OIDC_DISCOVERY_URL": provider.discovery_url, "ERK_OIDC_AUDIENCE": AUDIENCE,
+def oidc_environment(issuer: str, **overrides: str) -> dict[str, str]:
+    """The ERK_OIDC_* variables that point a service at the provider at ``issuer``."""
+    env = {"ERK_OIDC_DISCOVERY_URL": f"{issuer}/.well-known/openid-configuration",
+           "ERK_OIDC_AUDIENCE": AUDIENCE,
            "ERK_OIDC_ROLE_CLAIM": "realm_access.roles", "ERK_OIDC_ROLE_MAP": json.dumps(ROLE_MAP),
            "ERK_OIDC_ESERVICE_SUBJECT_CLAIM": "client_id", "ERK_OIDC_LEEWAY_S": "0"}
     env.update({f"ERK_OIDC_{name.upper()}": value for name, value in overrides.items()})
     return env
+
+
+@contextlib.contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    """``env`` set while an app is built (its settings are read then)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        yield
+
+
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The app running (its lifespan entered), and a client talking to it in-process."""
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=base_url) as client:
+        yield client
