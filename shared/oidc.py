@@ -118,6 +118,11 @@ class OidcVerifier:
             raise AuthError("unknown signing key")
         keys = self._key_client()
         with self._lock:
+            cached = keys.jwk_set_cache.get() if keys.jwk_set_cache else None
+            known = next((k for k in cached.keys if k.key_id == kid
+                          and k.public_key_use in ("sig", None)), None) if cached else None
+            if known is not None:  # no fetch needed: fine even while the provider is down
+                return known
             self._check_not_down()
             try:
                 return keys.get_signing_key(kid)

@@ -1,7 +1,8 @@
 """The provider's keys and what is refused: a rotated key is taken up without restarting
 the service and a retired one stops working; expired tokens, another issuer's, forged ones
 (alg none, HMAC in the provider's name, a key it never published) are refused with our
-words; an unreachable provider gets a 503 and the service recovers once it answers."""
+words; an unreachable provider gets a 503 and the service recovers once it answers, while
+tokens whose key is already known keep working."""
 
 import asyncio
 import time
@@ -61,7 +62,7 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
         provider.stop()
 
 
-Appraisal = Callable[[str], Awaitable[httpx.AsyncClient]]
+Appraisal = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
 @pytest.fixture
@@ -69,9 +70,9 @@ async def appraisal(create_database: Callable[..., Awaitable[str]]) -> AsyncIter
     """A factory: appraisal (not consuming) trusting the provider at an issuer URL."""
     url = await create_database("appraisal")
     async with AsyncExitStack() as stack:
-        async def start(issuer: str) -> httpx.AsyncClient:
+        async def start(issuer: str, retry_s: float = 0) -> httpx.AsyncClient:
             env = oidc_environment(issuer, jwks_cache_s=str(JWKS_CACHE_S),
-                                   jwks_cooldown_s="0", retry_s="0")
+                                   jwks_cooldown_s="0", retry_s=str(retry_s))
             with environment(env):
                 app = build_app(AppraisalSettings(database_url=url), consume=False)
             return await stack.enter_async_context(serving(app, "http://appraisal"))
@@ -194,3 +195,16 @@ async def test_an_unreachable_provider_gets_503_until_it_answers(
         await assert_accepted(service, provider.client_credentials(ESAMSAT))
     finally:
         provider.stop()
+
+
+async def test_known_keys_keep_working_while_the_provider_is_down(
+        appraisal: Appraisal, tmp_path: Path) -> None:
+    provider = provider_at(tmp_path / "flaky")
+    service = await appraisal(provider.issuer, retry_s=60)  # once down, no asking for 60 s
+    await assert_accepted(service, provider.client_credentials(ESAMSAT))
+    spare = provider.client_credentials(ESAMSAT)  # not seen yet: its key must be looked up
+    provider.stop()
+    kid, key = private_key(keygen(tmp_path / "other.json"))
+    response = await read(service, forged(provider.issuer, key, kid))  # a kid to fetch for
+    assert response.status_code == 503, response.text
+    await assert_accepted(service, spare)  # its key is in the cached set: no fetch needed
