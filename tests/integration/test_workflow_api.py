@@ -37,7 +37,7 @@ def at(day: date) -> datetime:
 
 def auth(subject: str, role: Role) -> dict[str, str]:
     token = issue_token(AuthSettings(), Principal(subject, role),  # type: ignore[call-arg]
-                        timedelta(minutes=10))
+                        timedelta(hours=12))  # minted at import: outlive any suite run
     return {"Authorization": f"Bearer {token}"}
 
 
