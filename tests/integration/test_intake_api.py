@@ -45,7 +45,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 def auth(subject: str, role: Role) -> dict[str, str]:
     token = issue_token(AuthSettings(), Principal(subject, role),  # type: ignore[call-arg]
-                        timedelta(minutes=10))
+                        timedelta(hours=12))  # ADMIN is minted at import
     return {"Authorization": f"Bearer {token}"}
 
 

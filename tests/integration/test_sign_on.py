@@ -44,7 +44,7 @@ ESAMSAT_EC = Client("esamsat-ec", secrets.token_urlsafe(24))  # signed ES256
 APP = Client("erk-app", secrets.token_urlsafe(24))  # the persons' app
 DASHBOARD = Client("erk-dashboard", None, "http://127.0.0.1:8002/dashboard")
 ADMIN = {"Authorization": "Bearer " + issue_token(  # a local token, beside the provider's
-    AuthSettings(), Principal("admin", "admin"), timedelta(minutes=30))}  # type: ignore[call-arg]
+    AuthSettings(), Principal("admin", "admin"), timedelta(hours=12))}  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,7 @@ CSV_ENDPOINTS = {("POST", "/v1/employees/import")}
 
 def auth(subject: str, role: Role) -> dict[str, str]:
     token = issue_token(AuthSettings(), Principal(subject, role),  # type: ignore[call-arg]
-                        timedelta(minutes=30))
+                        timedelta(hours=12))  # minted at import
     return {"Authorization": f"Bearer {token}"}
 
 
