@@ -5,6 +5,7 @@ Defaults and their sources are in DOMAIN.md; the shipped files under ``shared/po
 them number by number.
 """
 
+from collections.abc import Mapping
 from datetime import date
 from importlib.resources import files
 from itertools import pairwise
@@ -245,6 +246,19 @@ def _check_allowances(allowances: dict[str, float], bands: list[Band]) -> None:
         raise ValueError(f"allowance_pct_by_category: unknown category {', '.join(unknown)}")
     if any(not 0 <= pct <= 100 for pct in allowances.values()):
         raise ValueError("allowance_pct_by_category: percentages must be 0..100")
+
+
+_PARSED: dict[str, Policy] = {}
+
+
+def parsed_policy(version: str, document: Mapping[str, Any]) -> Policy:
+    """The policy a published ``document`` holds, parsed once per process and version: a
+    published version never changes (other content under a used version is refused), and
+    validating a document costs more than every check that reads it."""
+    policy = _PARSED.get(version)
+    if policy is None:
+        policy = _PARSED[version] = Policy.model_validate(document)
+    return policy
 
 
 def load_policy(path: Path) -> Policy:

@@ -4,26 +4,25 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from datetime import date
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.intake.adapters import tables
+from services.intake.adapters import event_store
 from services.intake.adapters.relay import Relay
-from services.intake.adapters.unit_of_work import Context, UnitOfWork
+from services.intake.adapters.unit_of_work import PostgresUnitOfWork, committed_facts
 from services.intake.domain.errors import Rejected
 from services.intake.entrypoints.http import build_router
 from services.intake.entrypoints.ingress import register_ingress
-from services.intake.entrypoints.roster_http import build_roster_router
-from services.intake.entrypoints.workflow_http import build_workflow_router
 from services.intake.service_layer.committer import GroupCommitter
-from services.intake.service_layer.handlers import handle
+from services.intake.service_layer.execution import run_all_or_nothing, run_group
 from services.intake.service_layer.period_closer import PeriodCloser
+from services.intake.service_layer.ports import Context, FactReader
 from services.intake.settings import IntakeSettings
 from shared.auth import Principal
 from shared.clock import Clock, ClockSettings, make_clock
@@ -36,10 +35,6 @@ from shared.settings import AuthSettings, KafkaSettings, OidcSettings
 from shared.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
-
-
-class _RollBack(Exception):
-    """Leaves a unit of work without committing."""
 
 
 class Intake:
@@ -56,11 +51,17 @@ class Intake:
             settings.relay_batch_size, settings.relay_idle_poll_s,
         )
         self._committer = GroupCommitter(self._run_group)
-        self.period_closer = PeriodCloser(self.engine, self.execute, clock,
+        self.period_closer = PeriodCloser(self.read_facts, self.execute, clock,
                                           settings.period_closer_interval_s)
 
     def today(self) -> date:
         return self.clock.today()
+
+    def new_unit(self, context: Context) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self.engine, context)
+
+    def read_facts(self) -> AbstractAsyncContextManager[FactReader]:
+        return committed_facts(self.engine)
 
     async def execute(self, principal: Principal, commands: list[Any]) -> list[
         dict[str, Any] | Rejected
@@ -70,47 +71,22 @@ class Intake:
         return await self._committer.submit(principal, commands)
 
     async def _run_group(self, requests: list[tuple[Principal, list[Any]]]) -> list[list[Any]]:
-        today = self.today()
-        answers: list[list[Any]] = []
-        async with UnitOfWork(self.engine, Context(requests[0][0]), today) as uow:
-            await uow.prefetch(requests)
-            for principal, commands in requests:
-                uow.context = Context(principal)
-                results: list[Any] = []
-                for command in commands:
-                    try:
-                        results.append(await handle(uow, command, today))
-                    except Rejected as rejected:
-                        results.append(rejected)
-                answers.append(results)
-        return answers
+        return await run_group(self.new_unit, requests, self.today())
 
     async def execute_all_or_nothing(
         self, principal: Principal, commands: list[Any], dry_run: bool = False
     ) -> list[tuple[int, Rejected]]:
         """Run commands in one transaction, keeping none of them if any is refused (or if
         ``dry_run``). Returns the refused ones as (index, reason)."""
-        refused: list[tuple[int, Rejected]] = []
-        today = self.today()
-        try:
-            async with UnitOfWork(self.engine, Context(principal), today) as uow:
-                for index, command in enumerate(commands):
-                    try:
-                        await handle(uow, command, today)
-                    except Rejected as rejected:
-                        refused.append((index, rejected))
-                if refused or dry_run:
-                    raise _RollBack
-        except _RollBack:
-            pass
-        return refused
+        return await run_all_or_nothing(self.new_unit, principal, commands, self.today(),
+                                        dry_run)
 
     async def ensure_policy(self) -> None:
         """Publish the configured policy file when the store has no policy yet."""
         if self.settings.policy_file is None:
             return
-        async with self.engine.connect() as conn:
-            if await conn.scalar(select(func.count()).select_from(tables.policies)):
+        async with self.read_facts() as facts:
+            if await facts.policies():
                 return
         policy = load_policy(self.settings.policy_file)
         (result,) = await self.execute(Principal("system", "admin"), [policy])
@@ -120,7 +96,7 @@ class Intake:
         report: dict[str, dict[str, Any]] = {}
         try:
             async with self.engine.connect() as conn:
-                head = await conn.scalar(text("SELECT coalesce(max(position), 0) FROM events"))
+                head = await event_store.head_position(conn)
             report["postgres"] = {"status": "ok", "store_head": head,
                                   "relay_published": self.relay.published_position}
         except Exception as exc:
@@ -190,8 +166,7 @@ def build_app(settings: IntakeSettings | None = None, run_relay: bool = True,
     app.state.intake = intake
     install_error_handlers(app)
     principal = bearer_principal(tokens)
-    app.include_router(build_router(intake.execute, principal, settings.max_batch))
-    app.include_router(build_roster_router(intake.execute_all_or_nothing, principal))
-    app.include_router(build_workflow_router(intake.execute, principal, settings.max_batch))
+    app.include_router(build_router(intake.execute, intake.execute_all_or_nothing, principal,
+                                    settings.max_batch))
     add_health(app, intake.health)
     return app

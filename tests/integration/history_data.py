@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.appraisal.adapters.projection_store import Record, apply_in
 from services.intake.adapters.relay import Relay
-from services.intake.adapters.unit_of_work import Context, UnitOfWork
+from services.intake.adapters.unit_of_work import PostgresUnitOfWork
 from services.intake.bootstrap import asyncpg_dsn
 from services.intake.domain import commands as c
 from services.intake.service_layer.handlers import handle
+from services.intake.service_layer.ports import Context
 from shared.auth import Principal
 from shared.codec import decode_envelope
 from shared.kafka import streaming_producer
@@ -31,7 +32,7 @@ INDICATORS = ["integritas", "pelayanan", "komitmen", "disiplin", "kerja_sama"]
 
 
 async def run(engine: AsyncEngine, principal: Principal, command: Any, today: date) -> Any:
-    async with UnitOfWork(engine, Context(principal), today) as uow:
+    async with PostgresUnitOfWork(engine, Context(principal)) as uow:
         return await handle(uow, command, today)
 
 

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.adapters.relay import CHECKPOINT, Relay
 from services.intake.adapters.tables import relay_checkpoint
-from services.intake.adapters.unit_of_work import Context, UnitOfWork
+from services.intake.adapters.unit_of_work import PostgresUnitOfWork
 from services.intake.bootstrap import asyncpg_dsn
+from services.intake.service_layer.ports import Context
 from shared.auth import Principal
 from shared.codec import decode_envelope, decode_payload
 from shared.db import make_engine
@@ -49,7 +50,7 @@ async def relay_db(create_database: CreateDb) -> AsyncIterator[tuple[str, AsyncE
 
 async def append(engine: AsyncEngine, subject: str, count: int = 1) -> list[int]:
     stream = f"test-{uuid.uuid4().hex}"
-    async with UnitOfWork(engine, Context(ADMIN)) as uow:
+    async with PostgresUnitOfWork(engine, Context(ADMIN)) as uow:
         recorded = [uow.record(PeriodClosed(period="2026-01"), stream, v, subject)
                     for v in range(1, count + 1)]
     return [r.position or 0 for r in recorded]

@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 
 from services.intake.adapters.tables import events
 from services.intake.bootstrap import build_app
-from services.intake.domain.rules import period_of
 from services.intake.settings import IntakeSettings
 from shared.auth import Principal, Role, issue_token
+from shared.periods import period_of
 from shared.policy import Policy, default_policy_path, load_policy
 from shared.settings import AuthSettings
 from tests.type_confusion import Case, cases

@@ -17,7 +17,8 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.appraisal.entrypoints.audit_cli import run_verify
-from services.intake.adapters.unit_of_work import Context, UnitOfWork
+from services.intake.adapters.unit_of_work import PostgresUnitOfWork
+from services.intake.service_layer.ports import Context
 from shared.auth import Principal
 from shared.chain import chain_hash
 from shared.db import make_engine
@@ -35,7 +36,7 @@ async def small_store(create_database: CreateDb, count: int = 20) -> tuple[str, 
     url = await create_database("intake")
     engine = make_engine(url)
     for n in range(count):  # one event per unit of work: one position each
-        async with UnitOfWork(engine, Context(Principal("admin", "admin"))) as uow:
+        async with PostgresUnitOfWork(engine, Context(Principal("admin", "admin"))) as uow:
             uow.record(PeriodClosed(period=f"2025-{n % 12 + 1:02d}"), f"t-{n}", 1, NIPS[n % 3])
     async with engine.begin() as conn:
         await conn.execute(text("ALTER TABLE events DISABLE TRIGGER events_immutable"))

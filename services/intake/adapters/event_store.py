@@ -17,16 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.adapters.tables import events
+from services.intake.service_layer.ports import ConcurrencyConflict
 from shared.chain import GENESIS_HASH, chain_hash_of
 from shared.db import copy_rows
 from shared.envelope import EventEnvelope
 
 APPEND_LOCK = 0x45524B  # "ERK": the advisory lock key that serialises appends
 NOTIFY_CHANNEL = "erk_events"
-
-
-class ConcurrencyConflict(Exception):
-    """Another writer already wrote this stream version; decide again on fresh state."""
 
 
 async def lock_for_append(conn: AsyncConnection) -> None:
@@ -69,6 +66,11 @@ async def append(conn: AsyncConnection, batch: Sequence[EventEnvelope]) -> list[
     await conn.execute(text("SELECT pg_notify(:channel, :head)"),
                        {"channel": NOTIFY_CHANNEL, "head": str(position)})
     return stored
+
+
+async def head_position(conn: AsyncConnection) -> int:
+    """The position of the last committed event (0: the store is empty)."""
+    return int(await conn.scalar(text("SELECT coalesce(max(position), 0) FROM events")) or 0)
 
 
 async def read_after(

@@ -10,16 +10,8 @@ after, with the system as actor, so a replay of the history sees the same close.
 from collections.abc import Sequence
 from datetime import date
 
+from shared.periods import next_period
 from shared.policy import Policy
-
-
-def period_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def next_period(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:])
-    return f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
 
 
 def governing(policies: Sequence[Policy], period: str) -> Policy | None:

@@ -11,17 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.intake.domain import commands as c
+from services.intake.domain.checks import check_minutes, check_work_date, require
 from services.intake.domain.errors import conflict, forbidden, not_found
-from services.intake.domain.rules import (
-    ActivityFacts,
-    _check_minutes,
-    _check_work_date,
-    period_of,
-    require,
-)
+from services.intake.domain.facts import ActivityFacts
 from shared.auth import Principal
 from shared.authority import allows
 from shared.events import ActivityRevised
+from shared.periods import period_of
 from shared.policy import Policy
 
 
@@ -54,10 +50,10 @@ def revise_activity(cmd: c.ReviseActivity, principal: Principal, facts: Revision
         raise conflict("period_closed",
                        f"activity_id: period {period_of(activity.work_date)} is closed",
                        "activity_id")
-    _check_minutes(cmd.minutes, facts.minutes_that_day, facts.policy)
+    check_minutes(cmd.minutes, facts.minutes_that_day, facts.policy)
     work_date = cmd.work_date or activity.work_date
     if work_date != activity.work_date:
-        _check_work_date(work_date, facts.new_period_closed, facts.policy, today)
+        check_work_date(work_date, facts.new_period_closed, facts.policy, today)
     return ActivityRevised(activity_id=cmd.activity_id, nip=activity.nip, work_date=work_date,
                            minutes=cmd.minutes, description=cmd.description, output=cmd.output)
 

@@ -3,15 +3,20 @@
 Each function returns the event to record or raises :class:`Rejected`; none does I/O.
 """
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from services.intake.domain import commands as c
+from services.intake.domain.checks import (
+    check_indicators,
+    check_minutes,
+    check_work_date,
+    require,
+)
 from services.intake.domain.errors import Rejected, conflict, forbidden, not_found
+from services.intake.domain.facts import ActivityFacts, EmployeeFacts
 from services.intake.domain.nip import InvalidNip, parse_nip
-from services.intake.domain.periods import period_of as period_of  # re-exported
 from shared.auth import Principal
-from shared.authority import REVIEW_ACTIONS, Action, allows, role_refusal
+from shared.authority import REVIEW_ACTIONS, allows
 from shared.events import (
     ActivityReported,
     BehaviourReview,
@@ -23,29 +28,8 @@ from shared.events import (
     ReviewSubmitted,
     ValidationReview,
 )
+from shared.periods import period_of
 from shared.policy import Policy
-
-
-@dataclass(frozen=True)
-class EmployeeFacts:
-    nip: str
-    unit: str
-    structural: bool
-
-
-@dataclass(frozen=True)
-class ActivityFacts:
-    activity_id: str
-    nip: str
-    work_date: date
-    source: str
-
-
-def require(principal: Principal, *actions: Action) -> None:
-    """The token's role must allow one of ``actions`` (``shared.authority``)."""
-    message = role_refusal(principal.role, *actions)
-    if message is not None:
-        raise forbidden("role_not_allowed", message)
 
 
 def register_employee(cmd: c.RegisterEmployee, principal: Principal, today: date) -> (
@@ -96,36 +80,9 @@ def report_activity(
         raise forbidden("not_own_activity", "employees report only their own activities")
     if employee is None:
         raise not_found("unknown_employee", f"nip: no employee with NIP {cmd.nip}", "nip")
-    _check_minutes(cmd.minutes, minutes_that_day, policy)
-    _check_work_date(cmd.work_date, period_closed, policy, today)
+    check_minutes(cmd.minutes, minutes_that_day, policy)
+    check_work_date(cmd.work_date, period_closed, policy, today)
     return ActivityReported(**cmd.model_dump(), source=principal.source)
-
-
-def _check_minutes(minutes: int, minutes_that_day: int, policy: Policy) -> None:
-    low, high = policy.min_minutes_per_activity, policy.max_minutes_per_activity
-    if not low <= minutes <= high:
-        raise Rejected("minutes_out_of_bounds", f"minutes must be {low}..{high}", "minutes")
-    if minutes_that_day + minutes > policy.max_minutes_per_day:
-        raise Rejected(
-            "day_total_implausible",
-            f"minutes: the day would total {minutes_that_day + minutes} minutes, "
-            f"more than the plausible {policy.max_minutes_per_day}",
-            "minutes",
-        )
-
-
-def _check_work_date(day: date, period_closed: bool, policy: Policy, today: date) -> None:
-    if day > today:
-        raise Rejected("work_date_in_future", "work_date is in the future", "work_date")
-    if day < today - timedelta(days=policy.backdating_days):
-        raise Rejected(
-            "outside_backdating_window",
-            f"work_date is more than {policy.backdating_days} days ago",
-            "work_date",
-        )
-    if period_closed:
-        raise conflict("period_closed", f"work_date: period {period_of(day)} is closed",
-                       "work_date")
 
 
 def decide_activity(
@@ -196,7 +153,7 @@ def submit_behaviour_review(
         raise Rejected("period_in_future", f"period {cmd.period} has not begun", "period")
     if period_closed:
         raise conflict("period_closed", f"period {cmd.period} is closed", "period")
-    _check_indicators(cmd.scores, policy, ratee.structural)
+    check_indicators(cmd.scores, policy, ratee.structural)
     review = BehaviourReview(
         period=cmd.period,
         rater_nip=principal.subject,
@@ -206,19 +163,6 @@ def submit_behaviour_review(
         comment=cmd.comment,
     )
     return ReviewSubmitted(review=review)
-
-
-def _check_indicators(scores: dict[str, int], policy: Policy, structural: bool) -> None:
-    expected = {indicator.name for indicator in policy.indicators_for(structural)}
-    unknown = sorted(set(scores) - expected)
-    if unknown:
-        raise Rejected("unknown_indicator",
-                       f"scores.{unknown[0]}: not an indicator for this employee "
-                       f"(policy {policy.version})", f"scores.{unknown[0]}")
-    missing = sorted(expected - set(scores))
-    if missing:
-        raise Rejected("missing_indicator", f"scores.{missing[0]}: score required",
-                       f"scores.{missing[0]}")
 
 
 def close_period(

@@ -1,19 +1,25 @@
-"""Command handlers: load the facts, apply the rules, record the event, update the write model.
+"""Command handlers: read the facts, apply the rules, record the event, update the write model.
 
-``HANDLERS`` below is the one place that says which handler serves which command.
+They see only the ports (``ports.UnitOfWork``); ``HANDLERS`` below is the one place that
+says which handler serves which command.
 """
 
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-from services.intake.adapters import tables as t
-from services.intake.adapters.unit_of_work import ActivityRow, UnitOfWork
+from services.intake.domain import activity as a
 from services.intake.domain import commands as c
-from services.intake.domain import revision, rules
-from services.intake.domain.errors import Rejected, conflict
-from services.intake.domain.rules import period_of
+from services.intake.domain import revision, rules, streams
+from services.intake.domain.activity import Activity
+from services.intake.service_layer.period_state import (
+    governing_policy,
+    last_closed_period,
+    period_closed,
+)
+from services.intake.service_layer.ports import Recorded, UnitOfWork
 from shared.authority import month_line_date
+from shared.periods import period_of
 from shared.policy import Policy
 from shared.topics import BROADCAST_KEY
 
@@ -22,160 +28,163 @@ Answer = dict[str, Any]
 
 async def register_employee(uow: UnitOfWork, cmd: c.RegisterEmployee, today: date) -> Answer:
     event = rules.register_employee(cmd, uow.context.principal, today)
-    version = await uow.employee_version(cmd.nip) + 1
-    recorded = uow.record(event, f"employee-{cmd.nip}", version, cmd.nip)
-    await uow.upsert(t.employees, {**cmd.model_dump(), "version": version}, ["nip"])
-    return {"nip": cmd.nip, "event_id": str(recorded.envelope.event_id)}
+    version = await uow.facts.employee_version(cmd.nip) + 1
+    recorded = uow.record(event, streams.employee_stream(cmd.nip), version, cmd.nip)
+    await uow.writes.save_employee(cmd, version)
+    return {"nip": cmd.nip, "event_id": _event_id(recorded)}
 
 
 async def change_reporting_line(
     uow: UnitOfWork, cmd: c.ChangeReportingLine, today: date
 ) -> Answer:
-    employee = await uow.employee(cmd.nip)
-    superior = await uow.employee(cmd.superior_nip) if cmd.superior_nip else None
-    chain = (await uow.superior_chain(cmd.superior_nip, cmd.effective_from)
+    employee = await uow.facts.employee(cmd.nip)
+    superior = await uow.facts.employee(cmd.superior_nip) if cmd.superior_nip else None
+    chain = (await _superior_chain(uow, cmd.superior_nip, cmd.effective_from)
              if cmd.superior_nip else [])
     event = rules.change_reporting_line(cmd, uow.context.principal, employee, superior, chain)
-    version = await uow.employee_version(cmd.nip) + 1
-    recorded = uow.record(event, f"employee-{cmd.nip}", version, cmd.nip)
-    await uow.upsert(t.reporting_lines, cmd.model_dump(), ["nip", "effective_from"])
-    await uow.update(t.employees, {"nip": cmd.nip}, {"version": version})
-    return {"nip": cmd.nip, "event_id": str(recorded.envelope.event_id)}
+    version = await uow.facts.employee_version(cmd.nip) + 1
+    recorded = uow.record(event, streams.employee_stream(cmd.nip), version, cmd.nip)
+    await uow.writes.save_reporting_line(cmd)
+    await uow.writes.set_employee_version(cmd.nip, version)
+    return {"nip": cmd.nip, "event_id": _event_id(recorded)}
+
+
+async def _superior_chain(uow: UnitOfWork, nip: str, day: date, limit: int = 64) -> list[str]:
+    """``nip``'s superiors upwards on ``day`` (stops at a loop or after ``limit``)."""
+    chain: list[str] = []
+    current = await uow.facts.superior_on(nip, day)
+    while current is not None and current not in chain and len(chain) < limit:
+        chain.append(current)
+        current = await uow.facts.superior_on(current, day)
+    return chain
 
 
 async def report_activity(uow: UnitOfWork, cmd: c.ReportActivity, today: date) -> Answer:
     source = uow.context.principal.source
-    existing = await uow.activity_row(cmd.activity_id)
+    existing = await uow.facts.activity(cmd.activity_id)
     if existing is None and cmd.external_ref is not None:
-        existing = await uow.activity_by_ref(source, cmd.external_ref)
+        existing = await uow.facts.activity_by_ref(source, cmd.external_ref)
     if existing is not None:
-        return _repeat_answer(existing, cmd, source)
+        a.check_retry(existing, cmd, source)
+        return _accepted(existing)
     period = period_of(cmd.work_date)
     event = rules.report_activity(
         cmd,
         uow.context.principal,
-        await uow.employee(cmd.nip),
-        await uow.minutes_on(cmd.nip, cmd.work_date),
-        await uow.is_closed(period),
-        await _policy(uow, period),
+        await uow.facts.employee(cmd.nip),
+        await uow.facts.minutes_on(cmd.nip, cmd.work_date),
+        await period_closed(uow.facts, period, today),
+        await governing_policy(uow.facts, period),
         today,
     )
-    recorded = uow.record(event, f"activity-{cmd.activity_id}", 1, cmd.nip)
-    row = ActivityRow(cmd.activity_id, cmd.nip, cmd.work_date, cmd.minutes, source,
-                      cmd.external_ref, "pending", 1, recorded.envelope.event_id)
-    uow.add_activity(row)
-    return _answer(row)
+    recorded = uow.record(event, streams.activity_stream(cmd.activity_id), 1, cmd.nip)
+    activity = a.reported(cmd, source, recorded.envelope.event_id)
+    uow.writes.add_activity(activity)
+    _count_minutes(uow, None, activity)
+    return _accepted(activity)
 
 
-def _answer(row: ActivityRow) -> Answer:
-    return {"activity_id": str(row.activity_id), "event_id": str(row.event_id),
+def _accepted(activity: Activity) -> Answer:
+    return {"activity_id": str(activity.activity_id), "event_id": str(activity.event_id),
             "status": "accepted"}
 
 
-def _repeat_answer(row: ActivityRow, cmd: c.ReportActivity, source: str) -> Answer:
-    """A retry gets the original answer; a different activity under a used id is refused.
-
-    ``row`` was found by activity_id or by (source, external_ref); a retry matched by its
-    external_ref may carry a fresh activity_id (the e-service regenerated it), so the
-    activity_id itself is not compared: the original activity's answer is returned."""
-    same = (row.nip, *row.as_reported(), row.source) == (
-        cmd.nip, cmd.work_date, cmd.minutes, source)
-    if not same:
-        raise conflict("duplicate_activity",
-                       "activity_id or (source, external_ref) already used by another activity",
-                       "activity_id")
-    return _answer(row)
-
-
 async def decide_activity(uow: UnitOfWork, cmd: c.DecideActivity, today: date) -> Answer:
-    row = await uow.activity_row(cmd.activity_id)
-    superior = await uow.superior_on(row.nip, row.work_date) if row else None
-    closed = await uow.is_closed(period_of(row.work_date)) if row else False
-    event = rules.decide_activity(cmd, uow.context.principal, row.facts() if row else None,
-                                  superior, closed)
-    assert row is not None  # decide_activity refused an unknown activity
-    version = row.version + 1
-    recorded = uow.record(event, f"activity-{cmd.activity_id}", version, row.nip)
-    await uow.set_activity_status(row, cmd.decision, version)
-    return {"activity_id": str(cmd.activity_id), "event_id": str(recorded.envelope.event_id),
+    activity = await uow.facts.activity(cmd.activity_id)
+    superior = (await uow.facts.superior_on(activity.nip, activity.work_date)
+                if activity else None)
+    closed = (await period_closed(uow.facts, period_of(activity.work_date), today)
+              if activity else False)
+    event = rules.decide_activity(cmd, uow.context.principal,
+                                  activity.facts() if activity else None, superior, closed)
+    assert activity is not None  # decide_activity refused an unknown activity
+    decided = activity.decided(cmd.decision, activity.version + 1)
+    recorded = uow.record(event, streams.activity_stream(cmd.activity_id), decided.version,
+                          activity.nip)
+    await _save(uow, activity, decided)
+    return {"activity_id": str(cmd.activity_id), "event_id": _event_id(recorded),
             "status": cmd.decision}
 
 
 async def revise_activity(uow: UnitOfWork, cmd: c.ReviseActivity, today: date) -> Answer:
-    row = await uow.activity_row(cmd.activity_id)
-    facts = await _revision_facts(uow, row, cmd.work_date or row.work_date) if row else None
+    activity = await uow.facts.activity(cmd.activity_id)
+    facts = (await _revision_facts(uow, activity, cmd.work_date or activity.work_date, today)
+             if activity else None)
     event = revision.revise_activity(cmd, uow.context.principal, facts, today)
-    assert row is not None  # revise_activity refused an unknown activity
-    version = row.version + 1
-    recorded = uow.record(event, f"activity-{cmd.activity_id}", version, row.nip)
-    await uow.revise_activity_row(row, event.work_date, event.minutes, version)
-    return {"activity_id": str(cmd.activity_id), "event_id": str(recorded.envelope.event_id),
+    assert activity is not None  # revise_activity refused an unknown activity
+    revised = activity.revised(event.work_date, event.minutes, activity.version + 1)
+    recorded = uow.record(event, streams.activity_stream(cmd.activity_id), revised.version,
+                          activity.nip)
+    await _save(uow, activity, revised)
+    return {"activity_id": str(cmd.activity_id), "event_id": _event_id(recorded),
             "status": "pending"}
 
 
-async def _revision_facts(uow: UnitOfWork, row: ActivityRow, day: date) -> (
+async def _revision_facts(uow: UnitOfWork, activity: Activity, day: date, today: date) -> (
     revision.RevisionFacts
 ):
-    own = row.minutes if day == row.work_date and row.status != "rejected" else 0
     return revision.RevisionFacts(
-        activity=row.facts(), status=row.status,
-        minutes_that_day=await uow.minutes_on(row.nip, day) - own,
-        period_closed=await uow.is_closed(period_of(row.work_date)),
-        new_period_closed=await uow.is_closed(period_of(day)),
-        policy=await _policy(uow, period_of(day)))
+        activity=activity.facts(), status=activity.status,
+        minutes_that_day=(await uow.facts.minutes_on(activity.nip, day)
+                          - activity.minutes_counted_on(day)),
+        period_closed=await period_closed(uow.facts, period_of(activity.work_date), today),
+        new_period_closed=await period_closed(uow.facts, period_of(day), today),
+        policy=await governing_policy(uow.facts, period_of(day)))
+
+
+async def _save(uow: UnitOfWork, before: Activity, after: Activity) -> None:
+    await uow.writes.save_activity(after)
+    _count_minutes(uow, before, after)
+
+
+def _count_minutes(uow: UnitOfWork, before: Activity | None, after: Activity) -> None:
+    for nip, day, change in a.day_minute_changes(before, after):
+        uow.writes.count_minutes(nip, day, change)
 
 
 async def submit_behaviour_review(
     uow: UnitOfWork, cmd: c.SubmitBehaviourReview, today: date
 ) -> Answer:
     rater = uow.context.principal.subject
-    ratee = await uow.employee(cmd.ratee_nip)
+    ratee = await uow.facts.employee(cmd.ratee_nip)
     day = month_line_date(cmd.period, today)
-    relation = rules.relation_of(rater, cmd.ratee_nip, await uow.superior_on(rater, day),
-                                 await uow.superior_on(cmd.ratee_nip, day))
+    relation = rules.relation_of(rater, cmd.ratee_nip, await uow.facts.superior_on(rater, day),
+                                 await uow.facts.superior_on(cmd.ratee_nip, day))
     event = rules.submit_behaviour_review(
-        cmd, uow.context.principal, ratee, relation, await uow.is_closed(cmd.period),
-        await _policy(uow, cmd.period), today)
-    version = await uow.behaviour_review_version(cmd.period, rater, cmd.ratee_nip) + 1
-    stream = f"review-{cmd.period}-{rater}-{cmd.ratee_nip}"
+        cmd, uow.context.principal, ratee, relation,
+        await period_closed(uow.facts, cmd.period, today),
+        await governing_policy(uow.facts, cmd.period), today)
+    version = await uow.facts.review_version(cmd.period, rater, cmd.ratee_nip) + 1
+    stream = streams.review_stream(cmd.period, rater, cmd.ratee_nip)
     recorded = uow.record(event, stream, version, cmd.ratee_nip)
-    await uow.upsert(t.behaviour_reviews, {"period": cmd.period, "rater_nip": rater,
-                                           "ratee_nip": cmd.ratee_nip, "version": version},
-                     ["period", "rater_nip", "ratee_nip"])
-    return {"event_id": str(recorded.envelope.event_id), "relation": relation}
+    await uow.writes.save_review_version(cmd.period, rater, cmd.ratee_nip, version)
+    return {"event_id": _event_id(recorded), "relation": relation}
 
 
 async def close_period(uow: UnitOfWork, cmd: c.ClosePeriod, today: date) -> Answer:
     # the recorded close, not the lock by date: closing a period past its close day records
     # the event the period closer would record
-    event = rules.close_period(cmd, uow.context.principal, await uow.close_recorded(cmd.period),
-                               today)
-    recorded = uow.record(event, f"period-{cmd.period}", 1, BROADCAST_KEY)
-    await uow.close_period_row(cmd.period, recorded.envelope.recorded_at)
-    return {"period": cmd.period, "event_id": str(recorded.envelope.event_id)}
+    event = rules.close_period(cmd, uow.context.principal,
+                               await uow.facts.close_recorded(cmd.period), today)
+    recorded = uow.record(event, streams.period_stream(cmd.period), 1, BROADCAST_KEY)
+    await uow.writes.record_close(cmd.period, recorded.envelope.recorded_at)
+    return {"period": cmd.period, "event_id": _event_id(recorded)}
 
 
 async def publish_policy(uow: UnitOfWork, policy: Policy, today: date) -> Answer:
     event = rules.publish_policy(policy, uow.context.principal,
-                                 await uow.policy_document(policy.version),
-                                 await uow.last_closed_period())
+                                 await uow.facts.policy_document(policy.version),
+                                 await last_closed_period(uow.facts, today))
     if event is None:
         return {"version": policy.version, "published": False}
-    document = event.document
-    version = await uow.policy_stream_version() + 1
-    recorded = uow.record(event, "policy", version, BROADCAST_KEY)
-    await uow.upsert(t.policies, {"version": policy.version, "document": document,
-                                  "effective_from": policy.effective_from,
-                                  "stream_version": version}, ["version"])
-    return {"version": policy.version, "published": True,
-            "event_id": str(recorded.envelope.event_id)}
+    version = await uow.facts.policy_stream_version() + 1
+    recorded = uow.record(event, streams.POLICY_STREAM, version, BROADCAST_KEY)
+    await uow.writes.save_policy(policy, event.document, version)
+    return {"version": policy.version, "published": True, "event_id": _event_id(recorded)}
 
 
-async def _policy(uow: UnitOfWork, period: str) -> Policy:
-    policy = await uow.policy_for(period)
-    if policy is None:
-        raise Rejected("no_policy", f"no allowance policy governs period {period}", None, 409)
-    return policy
+def _event_id(recorded: Recorded) -> str:
+    return str(recorded.envelope.event_id)
 
 
 Handler = Callable[[UnitOfWork, Any, date], Awaitable[Answer]]

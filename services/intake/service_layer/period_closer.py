@@ -13,14 +13,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception_type, wait_exponential
 
-from services.intake.adapters import period_state
-from services.intake.adapters.event_store import ConcurrencyConflict
 from services.intake.domain import commands as c
 from services.intake.domain.errors import Rejected
-from services.intake.domain.periods import due_for_closing
+from services.intake.service_layer.period_state import due_for_closing
+from services.intake.service_layer.ports import ConcurrencyConflict, ReadFacts
 from shared.auth import Principal
 from shared.clock import Clock
 
@@ -33,9 +31,9 @@ Execute = Callable[[Principal, list[Any]], Awaitable[list[dict[str, Any] | Rejec
 
 
 class PeriodCloser:
-    def __init__(self, engine: AsyncEngine, execute: Execute, clock: Clock,
+    def __init__(self, read_facts: ReadFacts, execute: Execute, clock: Clock,
                  interval_s: float) -> None:
-        self._engine = engine
+        self._read_facts = read_facts
         self._execute = execute
         self._clock = clock
         self._interval_s = interval_s
@@ -43,11 +41,10 @@ class PeriodCloser:
     async def close_due(self) -> list[str]:
         """Close every period due today; returns those this call closed."""
         today = self._clock.today()
-        async with self._engine.connect() as conn:
-            policies = await period_state.policies_in_order(conn)
-            recorded = await period_state.recorded_closes(conn)
+        async with self._read_facts() as facts:
+            due = await due_for_closing(facts, today)
         closed = []
-        for period in due_for_closing(policies, recorded, today):
+        for period in due:
             if await self._close(period):
                 closed.append(period)
         return closed
