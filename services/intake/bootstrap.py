@@ -142,24 +142,8 @@ def build_app(settings: IntakeSettings | None = None, run_relay: bool = True,
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await intake.ensure_policy()
-        await close_due_periods_on_start(intake.period_closer)
-        closer_task = asyncio.create_task(intake.period_closer.run())
-        relay_task = asyncio.create_task(intake.relay.run()) if run_relay else None
-        broker = KafkaBroker(intake.kafka.bootstrap, logger=log)
-        if run_ingress:
-            register_ingress(broker, intake.kafka, tokens, intake.execute, settings.ingress_group)
-            await broker.start()
-        try:
+        async with running(intake, tokens, run_relay, run_ingress):
             yield
-        finally:
-            await broker.stop()
-            for task in (closer_task, relay_task):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-            await intake.close()
 
     app = api_app(title="e-RK intake", lifespan=lifespan,
                   description="Write side: commands in, events out.")
@@ -170,3 +154,29 @@ def build_app(settings: IntakeSettings | None = None, run_relay: bool = True,
                                     settings.max_batch))
     add_health(app, intake.health)
     return app
+
+
+@contextlib.asynccontextmanager
+async def running(intake: Intake, tokens: TokenVerifier, run_relay: bool,
+                  run_ingress: bool) -> AsyncIterator[None]:
+    """The background work of a serving intake: the policy on first start, the period
+    closer, the relay, the Kafka ingress; all stopped, and the engine closed, on exit."""
+    await intake.ensure_policy()
+    await close_due_periods_on_start(intake.period_closer)
+    tasks = [asyncio.create_task(intake.period_closer.run())]
+    if run_relay:
+        tasks.append(asyncio.create_task(intake.relay.run()))
+    broker = KafkaBroker(intake.kafka.bootstrap, logger=log)
+    if run_ingress:
+        register_ingress(broker, intake.kafka, tokens, intake.execute,
+                         intake.settings.ingress_group)
+        await broker.start()
+    try:
+        yield
+    finally:
+        await broker.stop()
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await intake.close()

@@ -43,7 +43,21 @@ async def append(conn: AsyncConnection, batch: Sequence[EventEnvelope]) -> list[
         await conn.execute(select(events.c.position, events.c.hash).order_by(
             events.c.position.desc()).limit(1))
     ).first()
-    position, prev_hash = (head.position, head.hash) if head else (0, GENESIS_HASH)
+    stored, rows = _chained(batch, *((head.position, head.hash) if head else (0, GENESIS_HASH)))
+    try:
+        await _insert(conn, rows)
+    except (IntegrityError, asyncpg.UniqueViolationError) as exc:
+        raise ConcurrencyConflict(str(getattr(exc, "orig", exc))) from exc
+    await conn.execute(text("SELECT pg_notify(:channel, :head)"),
+                       {"channel": NOTIFY_CHANNEL, "head": str(stored[-1].position)})
+    return stored
+
+
+def _chained(batch: Sequence[EventEnvelope], position: int, prev_hash: bytes) -> (
+    tuple[list[EventEnvelope], list[dict[str, Any]]]
+):
+    """The envelopes with their positions after ``position``, and their rows, each hashed
+    onto the one before (``prev_hash``: the head's)."""
     recorded_at = datetime.now(UTC)
     stored, rows = [], []
     for envelope in batch:
@@ -59,13 +73,7 @@ async def append(conn: AsyncConnection, batch: Sequence[EventEnvelope]) -> list[
         rows.append(_row(event, document["payload"], prev_hash, digest))
         stored.append(event)
         prev_hash = digest
-    try:
-        await _insert(conn, rows)
-    except (IntegrityError, asyncpg.UniqueViolationError) as exc:
-        raise ConcurrencyConflict(str(getattr(exc, "orig", exc))) from exc
-    await conn.execute(text("SELECT pg_notify(:channel, :head)"),
-                       {"channel": NOTIFY_CHANNEL, "head": str(position)})
-    return stored
+    return stored, rows
 
 
 async def head_position(conn: AsyncConnection) -> int:

@@ -8,6 +8,7 @@ empty = 1), superior_nip and effective_from (YYYY-MM-DD; required with a superio
 import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,12 +43,9 @@ def parse_roster(text: str) -> tuple[list[tuple[int, Any]], list[RowError]]:
     """(line, command) pairs and the bad rows. Employees come first, then reporting lines,
     so a superior may appear anywhere in the file."""
     reader = csv.DictReader(io.StringIO(text))
-    missing = REQUIRED - set(reader.fieldnames or [])
-    if missing:
-        return [], [RowError(1, None, f"header lacks column(s): {', '.join(sorted(missing))}")]
-    unknown = set(reader.fieldnames or []) - set(COLUMNS)
-    if unknown:
-        return [], [RowError(1, None, f"unknown column(s): {', '.join(sorted(unknown))}")]
+    header = _header_error(reader.fieldnames or [])
+    if header is not None:
+        return [], [header]
     employees: list[tuple[int, Any]] = []
     lines: list[tuple[int, Any]] = []
     errors: list[RowError] = []
@@ -57,27 +55,44 @@ def parse_roster(text: str) -> tuple[list[tuple[int, Any]], list[RowError]]:
         if len(employees) >= MAX_ROWS:
             errors.append(RowError(line, None, f"more than {MAX_ROWS} rows; split the file"))
             break
-        if None in row:
-            errors.append(RowError(line, None, "more values than columns"))
+        parsed = _row_commands(row, line, seen)
+        if isinstance(parsed, RowError):
+            errors.append(parsed)
             continue
-        values = {k: (v or "").strip() for k, v in row.items()}
-        if values["nip"] in seen:
-            errors.append(RowError(line, "nip", f"nip repeats line {seen[values['nip']]}"))
-            continue
-        seen[values["nip"]] = line
-        try:
-            employee, line_change = _commands(values)
-        except BadCell as exc:
-            errors.append(RowError(line, exc.field, f"{exc.field}: {exc.reason}"))
-            continue
-        except ValidationError as exc:
-            problem = describe(exc.errors()[0])
-            errors.append(RowError(line, problem.field, problem.message))
-            continue
-        employees.append((line, employee))
-        if line_change is not None:
-            lines.append((line, line_change))
+        employees.append((line, parsed[0]))
+        if parsed[1] is not None:
+            lines.append((line, parsed[1]))
     return employees + lines, errors
+
+
+def _header_error(fieldnames: Sequence[str]) -> RowError | None:
+    missing = REQUIRED - set(fieldnames)
+    if missing:
+        return RowError(1, None, f"header lacks column(s): {', '.join(sorted(missing))}")
+    unknown = set(fieldnames) - set(COLUMNS)
+    if unknown:
+        return RowError(1, None, f"unknown column(s): {', '.join(sorted(unknown))}")
+    return None
+
+
+def _row_commands(row: dict[Any, Any], line: int, seen: dict[str, int]) -> (
+    tuple[RegisterEmployee, ChangeReportingLine | None] | RowError
+):
+    """The row's (employee, reporting line or None), or why it is bad; ``seen``: the line
+    of each NIP so far."""
+    if None in row:
+        return RowError(line, None, "more values than columns")
+    values = {k: (v or "").strip() for k, v in row.items()}
+    if values["nip"] in seen:
+        return RowError(line, "nip", f"nip repeats line {seen[values['nip']]}")
+    seen[values["nip"]] = line
+    try:
+        return _commands(values)
+    except BadCell as exc:
+        return RowError(line, exc.field, f"{exc.field}: {exc.reason}")
+    except ValidationError as exc:
+        problem = describe(exc.errors()[0])
+        return RowError(line, problem.field, problem.message)
 
 
 def _commands(values: dict[str, str]) -> tuple[RegisterEmployee, ChangeReportingLine | None]:
