@@ -48,7 +48,8 @@ class InMemoryStore:
         self.tables = Tables()
         self.events: list[EventEnvelope] = []
         self._stream_versions: set[tuple[str, int]] = set()
-        self._append_lock = asyncio.Lock()
+        self.append_lock = asyncio.Lock()
+        """Held by a unit from enter to exit: units take turns, as on PostgreSQL."""
 
     def unit(self, context: Context) -> UnitOfWork:
         return InMemoryUnitOfWork(self, context)
@@ -80,7 +81,7 @@ class InMemoryUnitOfWork(Recorder):
         self._tables = Tables()
 
     async def __aenter__(self) -> Self:
-        await self._store._append_lock.acquire()
+        await self._store.append_lock.acquire()
         self._tables = copy.deepcopy(self._store.tables)
         self.facts = InMemoryFacts(self._tables)
         self.writes = InMemoryWriteModel(self._tables)
@@ -93,7 +94,7 @@ class InMemoryUnitOfWork(Recorder):
                 self.set_positions(self._store.append(self.envelopes()))
                 self._store.tables = self._tables
         finally:
-            self._store._append_lock.release()
+            self._store.append_lock.release()
 
 
 class InMemoryFacts:

@@ -8,10 +8,9 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
-from services.intake.domain import activity as a
 from services.intake.domain import commands as c
 from services.intake.domain import revision, rules, streams
-from services.intake.domain.activity import Activity
+from services.intake.domain.activity import Activity, check_retry, day_minute_changes, reported
 from services.intake.service_layer.period_state import (
     governing_policy,
     last_closed_period,
@@ -65,7 +64,7 @@ async def report_activity(uow: UnitOfWork, cmd: c.ReportActivity, today: date) -
     if existing is None and cmd.external_ref is not None:
         existing = await uow.facts.activity_by_ref(source, cmd.external_ref)
     if existing is not None:
-        a.check_retry(existing, cmd, source)
+        check_retry(existing, cmd, source)
         return _accepted(existing)
     period = period_of(cmd.work_date)
     event = rules.report_activity(
@@ -78,7 +77,7 @@ async def report_activity(uow: UnitOfWork, cmd: c.ReportActivity, today: date) -
         today,
     )
     recorded = uow.record(event, streams.activity_stream(cmd.activity_id), 1, cmd.nip)
-    activity = a.reported(cmd, source, recorded.envelope.event_id)
+    activity = reported(cmd, source, recorded.envelope.event_id)
     uow.writes.add_activity(activity)
     _count_minutes(uow, None, activity)
     return _accepted(activity)
@@ -138,7 +137,7 @@ async def _save(uow: UnitOfWork, before: Activity, after: Activity) -> None:
 
 
 def _count_minutes(uow: UnitOfWork, before: Activity | None, after: Activity) -> None:
-    for nip, day, change in a.day_minute_changes(before, after):
+    for nip, day, change in day_minute_changes(before, after):
         uow.writes.count_minutes(nip, day, change)
 
 
