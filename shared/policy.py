@@ -5,6 +5,7 @@ Defaults and their sources are in DOMAIN.md; the shipped files under ``shared/po
 them number by number.
 """
 
+from collections.abc import Mapping
 from datetime import date
 from importlib.resources import files
 from itertools import pairwise
@@ -259,6 +260,18 @@ def load_policy(path: Path) -> Policy:
         return Policy.model_validate(document)
     except ValidationError as error:
         raise PolicyError(f"{path}: {_describe(error)}") from error
+
+
+_PARSED: dict[str, Policy] = {}
+"""Parsed policies by version, for the whole process."""
+
+
+def parsed_policy(version: str, document: Mapping[str, Any]) -> Policy:
+    """The policy a published document stands for. A published version never changes, so
+    each is parsed once per process (both services read policies on hot paths)."""
+    if version not in _PARSED:
+        _PARSED[version] = Policy.model_validate(document)
+    return _PARSED[version]
 
 
 def _describe(error: ValidationError) -> str:

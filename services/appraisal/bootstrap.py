@@ -9,12 +9,12 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from services.appraisal.adapters.projection_store import ProjectionStore
 from services.appraisal.entrypoints.consumer import ProjectionConsumer
 from services.appraisal.entrypoints.dashboard import build_dashboard_router
 from services.appraisal.entrypoints.http import build_router
 from services.appraisal.entrypoints.sign_on import build_sign_on_router
 from services.appraisal.metrics import Metrics
+from services.appraisal.service_layer.batches import ProjectionService
 from services.appraisal.settings import AppraisalSettings
 from shared.clock import Clock, ClockSettings, make_clock
 from shared.db import make_engine
@@ -34,7 +34,7 @@ def build_app(settings: AppraisalSettings | None = None, consume: bool = True,
     # "today" for the query API (authority on the date, the running month's pace)
     clock = clock or make_clock(ClockSettings(), settings.environment)
     metrics = Metrics()
-    consumer = ProjectionConsumer(ProjectionStore(engine), kafka.bootstrap, kafka.events_topic,
+    consumer = ProjectionConsumer(ProjectionService(engine), kafka.bootstrap, kafka.events_topic,
                                   kafka.dlq_topic, settings.consumer_group, metrics,
                                   settings.max_batch, settings.poll_ms)
     state: dict[str, Any] = {}
