@@ -230,7 +230,7 @@ async def pending_queue(conn: AsyncConnection, superior_nip: str, limit: int) ->
                a.c.source, a.c.reported_at)
         .where(a.c.superior_nip == superior_nip, a.c.status == "pending")
         .order_by(a.c.reported_at).limit(limit))
-    now = datetime.now(UTC)
+    now = datetime.now(UTC)  # reported_at is intake's wall-clock stamp: age on the same clock
     return [{**r._mapping, "age_hours": round((now - _aware(r.reported_at)).total_seconds()
                                               / 3600, 1)} for r in rows]
 

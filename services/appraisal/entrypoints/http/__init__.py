@@ -10,6 +10,7 @@ from services.appraisal.entrypoints.http.access import Reads
 from services.appraisal.entrypoints.http.activities import activities_router
 from services.appraisal.entrypoints.http.employees import employees_router
 from services.appraisal.entrypoints.http.periods import periods_router
+from services.appraisal.entrypoints.http.units import units_router
 from shared.auth import Principal
 from shared.clock import Clock
 from shared.http import ERROR_RESPONSES
@@ -19,6 +20,6 @@ def build_router(engine: AsyncEngine, principal: Callable[..., Awaitable[Princip
                  clock: Clock) -> APIRouter:
     reads = Reads(engine, principal, clock)
     router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
-    for part in (activities_router, employees_router, periods_router):
+    for part in (activities_router, employees_router, units_router, periods_router):
         router.include_router(part(reads))
     return router

@@ -1,4 +1,4 @@
-"""Periods and units: a period's eligibility list and policy, a unit's month."""
+"""Periods: a period's eligibility list and the policy in force."""
 
 from typing import Annotated, Any
 
@@ -15,14 +15,6 @@ from shared.events import Period
 def periods_router(reads: Reads) -> APIRouter:
     router = APIRouter()
     Caller = Annotated[Principal, Depends(reads.principal)]
-
-    @router.get("/units/{unit}/months/{period}", tags=["units"])
-    async def unit_month(unit: str, period: Annotated[Period, Path()],
-                         caller: Caller) -> dict[str, Any]:
-        """A unit's roll-up for a month."""
-        require_read_all(caller)
-        async with reads.engine.connect() as conn:
-            return await views.unit_month(conn, unit, period)
 
     @router.get("/periods/{period}/eligibility", tags=["eligibility"])
     async def eligibility(period: Annotated[Period, Path()], caller: Caller,
