@@ -2,6 +2,7 @@
 letters that records which cannot be decoded become, and how far a replay reads. Plain
 values, no I/O."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,6 +53,10 @@ class DeadLetter:
     status: str = "open"
     """open (its key is held), retried or skipped."""
 
+
+DeadLetterSink = Callable[[list[DeadLetter]], Awaitable[None]]
+"""Publishes dead letters (to the dead-letter topic) before their transaction commits, so a
+crash can repeat a dead letter but never lose one."""
 
 Decoded = tuple[EventEnvelope | None, Event | None, UndecodableEvent | None]
 

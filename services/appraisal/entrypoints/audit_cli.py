@@ -29,9 +29,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from services.appraisal.adapters import sources, targets
+from services.appraisal.adapters import sources
 from services.appraisal.domain.records import AsOf
-from services.appraisal.projections import REGISTRY
 from services.appraisal.service_layer import replay as rp
 from services.appraisal.service_layer import versions
 from services.appraisal.service_layer.verify import AuditReport, run_verify
@@ -72,30 +71,19 @@ def _warn(message: str) -> None:
     console.print(f"[yellow]{message}[/]")
 
 
-async def _replay(source: str, store_url: str, bootstrap: str, topic: str, into: str,
-                  as_of: AsOf, partitions: int | None, batch: int, resume: bool) -> None:
-    await targets.migrate_target(into, REGISTRY.migrations)
-    engine = targets.target_engine(into)
+def _replayed(source: rp.Source, into: str, as_of: AsOf, batch: int, resume: bool) -> (
+    rp.ReplayStats
+):
+    async def run() -> rp.ReplayStats:
+        with progress_bar(f"replay from {'Kafka' if source.kind == 'kafka' else 'the event store'}"
+                          ) as advance:
+            return await rp.replay_into(into, source, as_of, batch, resume, progress=advance,
+                                        warn=_warn)
+
     try:
-        if not resume and not await rp.target_is_empty(engine):
-            raise typer.BadParameter(f"{into} already holds projections; give an empty "
-                                     "database, or --resume to continue that replay")
-        if source == "store":
-            count = await rp.partition_count(bootstrap, topic, partitions, _warn)
-            with progress_bar("replay from the event store") as advance:
-                stats = await rp.replay_store(store_url, engine, topic, count, as_of,
-                                              batch=batch, progress=advance)
-        else:
-            with progress_bar("replay from Kafka") as advance:
-                stats = await rp.replay_kafka(bootstrap, engine, topic, as_of, batch=batch,
-                                              progress=advance)
-    finally:
-        await engine.dispose()
-    console.print(
-        f"replayed {stats.events:,} events ({stats.records:,} records, {stats.applied:,} "
-        f"applied, {stats.skipped:,} skipped, {stats.dead_letters:,} dead letters) as of "
-        f"{as_of} in {stats.seconds:.1f} s: [bold]{stats.events_per_s:,.0f} events/s[/], "
-        f"peak RSS {stats.peak_rss_mb:.0f} MiB")
+        return asyncio.run(run())
+    except rp.TargetNotEmpty as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 @app.command()
@@ -117,9 +105,16 @@ def replay(
     if from_ not in ("store", "kafka"):
         raise typer.BadParameter("--from is 'store' or 'kafka'")
     kafka = KafkaSettings()
-    asyncio.run(_replay(from_, store_url or EventStoreSettings().database_url,
-                        kafka_bootstrap or kafka.bootstrap, topic or kafka.events_topic, into,
-                        parse_as_of(as_of), partitions, batch, resume))
+    source = rp.Source("kafka" if from_ == "kafka" else "store",
+                       store_url or EventStoreSettings().database_url,
+                       kafka_bootstrap or kafka.bootstrap, topic or kafka.events_topic, partitions)
+    bound = parse_as_of(as_of)
+    stats = _replayed(source, into, bound, batch, resume)
+    console.print(
+        f"replayed {stats.events:,} events ({stats.records:,} records, {stats.applied:,} "
+        f"applied, {stats.skipped:,} skipped, {stats.dead_letters:,} dead letters) as of "
+        f"{bound} in {stats.seconds:.1f} s: [bold]{stats.events_per_s:,.0f} events/s[/], "
+        f"peak RSS {stats.peak_rss_mb:.0f} MiB")
 
 
 def print_report(report: AuditReport) -> None:

@@ -9,48 +9,23 @@ serialises with the consumer, and running it twice changes nothing
 
 import asyncio
 from datetime import datetime
-from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.appraisal.adapters.dead_letter_topic import DeadLetterTopic
-from services.appraisal.service_layer.batches import ProjectionService
+from services.appraisal.projections import REGISTRY
 from services.appraisal.service_layer.resolution import (
     Action,
     DeadLetterNotFound,
-    Resolution,
     list_dead_letters,
+    resolve,
 )
 from services.appraisal.settings import AppraisalSettings
-from shared.db import make_engine
 from shared.settings import KafkaSettings
 
 app = typer.Typer(help="Dead letters of the projection consumer.", no_args_is_help=True)
 STATUSES = ("open", "retried", "skipped", "all")
-
-
-async def _listed(url: str, status: str, limit: int) -> list[dict[str, Any]]:
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return await list_dead_letters(conn, status, limit)
-    finally:
-        await engine.dispose()
-
-
-async def _resolved(url: str, dead_letter_id: int, action: Action, actor: str) -> Resolution:
-    """A parked record that still fails to decode becomes a new dead letter, published to
-    the dead-letter topic before the commit, as the consumer does."""
-    kafka = KafkaSettings()
-    engine, topic = make_engine(url), DeadLetterTopic(kafka.bootstrap, kafka.dlq_topic)
-    try:
-        return await ProjectionService(engine).resolve(dead_letter_id, action, actor,
-                                                       topic.publish)
-    finally:
-        await topic.close()
-        await engine.dispose()
 
 
 def _url(url: str | None) -> str:
@@ -70,7 +45,7 @@ def list_command(
     """Dead letters with their reason, source coordinates and how many records they hold."""
     if status not in STATUSES:
         raise typer.BadParameter(f"status must be one of {', '.join(STATUSES)}")
-    letters = asyncio.run(_listed(_url(url), status, limit))
+    letters = asyncio.run(list_dead_letters(_url(url), status, limit))
     if not letters:
         typer.echo(f"no {status if status != 'all' else ''} dead letters".replace("  ", " "))
         return
@@ -85,7 +60,8 @@ def list_command(
 
 def _resolve(dead_letter_id: int, action: Action, url: str | None, actor: str) -> None:
     try:
-        result = asyncio.run(_resolved(_url(url), dead_letter_id, action, actor))
+        result = asyncio.run(resolve(_url(url), dead_letter_id, action, actor, KafkaSettings(),
+                                     REGISTRY))
     except DeadLetterNotFound as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc

@@ -7,7 +7,7 @@ held keys, sort the records (``domain.triage``), record the dead letters, park w
 held, apply the rest (``projecting``), save the positions.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,15 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.appraisal.adapters import dead_letters, held_keys, positions
 from services.appraisal.domain.positions import Position
-from services.appraisal.domain.records import DeadLetter, Record
+from services.appraisal.domain.records import DeadLetter, DeadLetterSink, Record
 from services.appraisal.domain.triage import triage
 from services.appraisal.projections import REGISTRY
 from services.appraisal.projections.registry import Registry
 from services.appraisal.service_layer import resolution
 from services.appraisal.service_layer.projecting import project
-
-DeadLetterSink = Callable[[list[DeadLetter]], Awaitable[None]]
-"""Publishes dead letters (to the dead-letter topic) before the transaction commits."""
 
 
 @dataclass
@@ -84,9 +81,5 @@ class ProjectionService:
                       actor: str = "operator",
                       on_dead_letters: DeadLetterSink | None = None) -> resolution.Resolution:
         """Retry or skip a dead letter and release what it held, in one transaction."""
-        async with self.engine.begin() as conn:
-            result = await resolution.resolve_in(conn, dead_letter_id, action, actor,
-                                                 self.registry)
-            if result.new_dead_letters and on_dead_letters is not None:
-                await on_dead_letters(result.new_dead_letters)
-            return result
+        return await resolution.resolve_with(self.engine, dead_letter_id, action, actor,
+                                             self.registry, on_dead_letters)

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -152,3 +153,41 @@ async def partition_count(bootstrap: str, topic: str, given: int | None = None,
 async def target_is_empty(engine: AsyncEngine, schema: str | None = None) -> bool:
     async with engine.connect() as conn:
         return not await positions.any_stored(await targets.in_schema(conn, schema))
+
+
+class TargetNotEmpty(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where ``replay_into`` reads: the event store (assigning its events to ``partitions``,
+    default the topic's) or the topic itself."""
+
+    kind: Literal["store", "kafka"]
+    store_url: str
+    bootstrap: str
+    topic: str
+    partitions: int | None = None
+
+
+async def replay_into(into: str, source: Source, as_of: AsOf = NOW, batch: int = sources.BATCH,
+                      resume: bool = False, registry: Registry = REGISTRY,
+                      progress: Progress | None = None,
+                      warn: Callable[[str], None] = print) -> ReplayStats:
+    """Migrate the database at ``into`` and rebuild every projection there; it must hold
+    none yet, unless ``resume`` continues an interrupted replay into it."""
+    await targets.migrate_target(into, registry.migrations)
+    engine = targets.target_engine(into)
+    try:
+        if not resume and not await target_is_empty(engine):
+            raise TargetNotEmpty(f"{into} already holds projections; give an empty "
+                                 "database, or --resume to continue that replay")
+        if source.kind == "kafka":
+            return await replay_kafka(source.bootstrap, engine, source.topic, as_of, batch,
+                                      registry, progress)
+        count = await partition_count(source.bootstrap, source.topic, source.partitions, warn)
+        return await replay_store(source.store_url, engine, source.topic, count, as_of,
+                                  batch=batch, registry=registry, progress=progress)
+    finally:
+        await engine.dispose()

@@ -8,13 +8,16 @@ with the consumer, and running it twice changes nothing."""
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.appraisal.adapters import dead_letters, held_keys, positions
-from services.appraisal.domain.records import Applied, DeadLetter, decode
+from services.appraisal.adapters.dead_letter_topic import DeadLetterTopic
+from services.appraisal.domain.records import Applied, DeadLetter, DeadLetterSink, decode
 from services.appraisal.domain.triage import release
 from services.appraisal.projections.registry import Registry
 from services.appraisal.service_layer.projecting import project
+from shared.db import make_engine
+from shared.settings import KafkaSettings
 
 Action = Literal["retry", "skip"]
 DONE = {"retry": "retried", "skip": "skipped"}
@@ -84,12 +87,42 @@ async def _release(conn: AsyncConnection, letter: DeadLetter, retried: Applied |
                           f"applied, {resolution.still_parked} still held")
 
 
-async def list_dead_letters(conn: AsyncConnection, status: str,
-                            limit: int) -> list[dict[str, Any]]:
+async def list_dead_letters(url: str, status: str, limit: int) -> list[dict[str, Any]]:
     """Dead letters (``status``: open, retried, skipped or all) with how many records each
     holds back."""
-    letters = await dead_letters.listed(conn, None if status == "all" else status, limit)
-    parked = await held_keys.parked_by_key(conn)
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            letters = await dead_letters.listed(conn, None if status == "all" else status,
+                                                limit)
+            parked = await held_keys.parked_by_key(conn)
+    finally:
+        await engine.dispose()
     for letter in letters:
         letter["parked"] = parked.get((letter["topic"], letter["partition"], letter["key"]), 0)
     return letters
+
+
+async def resolve_with(engine: AsyncEngine, dead_letter_id: int, action: Action, actor: str,
+                       registry: Registry,
+                       on_dead_letters: DeadLetterSink | None = None) -> Resolution:
+    """:func:`resolve_in` in a transaction of its own; a released record that still fails
+    to decode becomes a new dead letter, given to ``on_dead_letters`` before the commit, as
+    the consumer does."""
+    async with engine.begin() as conn:
+        result = await resolve_in(conn, dead_letter_id, action, actor, registry)
+        if result.new_dead_letters and on_dead_letters is not None:
+            await on_dead_letters(result.new_dead_letters)
+        return result
+
+
+async def resolve(url: str, dead_letter_id: int, action: Action, actor: str,
+                  kafka: KafkaSettings, registry: Registry) -> Resolution:
+    """Retry or skip on the database at ``url``, new dead letters to the dead-letter topic."""
+    engine, topic = make_engine(url), DeadLetterTopic(kafka.bootstrap, kafka.dlq_topic)
+    try:
+        return await resolve_with(engine, dead_letter_id, action, actor, registry,
+                                  topic.publish)
+    finally:
+        await topic.close()
+        await engine.dispose()
