@@ -1,5 +1,5 @@
 """A small but complete event history, made through intake's own handlers, and a "live"
-projection built the way production builds it: relay -> Kafka -> apply_in."""
+projection built the way production builds it: relay -> Kafka -> apply_records."""
 
 import asyncio
 import contextlib
@@ -11,7 +11,10 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.appraisal.adapters.projection_store import Record, apply_in
+from services.appraisal.domain.records import Record
+from services.appraisal.projections import REGISTRY
+from services.appraisal.projections.registry import Registry
+from services.appraisal.service_layer.batches import apply_records
 from services.intake.adapters.relay import Relay
 from services.intake.adapters.unit_of_work import PostgresUnitOfWork
 from services.intake.bootstrap import asyncpg_dsn
@@ -125,8 +128,9 @@ async def publish_all(url: str, engine: AsyncEngine, topic: str, head: int) -> N
 
 
 async def consume_into(engine: AsyncEngine, topic: str, partitions: int, batch: int = 37,
-                       stop_at_position: int | None = None, pause: float = 0.0) -> None:
-    """Apply the whole topic with apply_in in small batches, as the live consumer does
+                       stop_at_position: int | None = None, pause: float = 0.0,
+                       registry: Registry = REGISTRY) -> None:
+    """Apply the whole topic with apply_records in small batches, as the live consumer does
     (optionally stopping every partition at a global position)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False,
                                 auto_offset_reset="earliest")
@@ -154,7 +158,7 @@ async def consume_into(engine: AsyncEngine, topic: str, partitions: int, batch: 
                         done.add(tp)
             if records:
                 async with engine.begin() as conn:
-                    await apply_in(conn, records)
+                    await apply_records(conn, records, registry)
                 await asyncio.sleep(pause)
     finally:
         await consumer.stop()

@@ -1,5 +1,5 @@
 """Appraisal's reads under the authority model, over HTTP (in-process ASGI) on projections
-built by the real consumer path (apply_in) in a fresh PostgreSQL database; and activities
+built by the real consumer path (apply_records) in a fresh PostgreSQL database; and activities
 still waiting when their period closes becoming "not validated in time".
 
 The staff member's reporting line moves from BOSS to NEW_BOSS on 16 March, so who may read
@@ -16,8 +16,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.appraisal.adapters.projection_store import Record, apply_in
 from services.appraisal.bootstrap import build_app
+from services.appraisal.domain.records import Record
+from services.appraisal.service_layer.batches import apply_records
 from services.appraisal.settings import AppraisalSettings
 from shared.auth import Principal, Role, issue_token
 from shared.db import make_engine
@@ -80,7 +81,7 @@ async def apply(url: str, records: list[Record]) -> None:
     engine = make_engine(url)
     try:
         async with engine.begin() as conn:
-            await apply_in(conn, records)
+            await apply_records(conn, records)
     finally:
         await engine.dispose()
 

@@ -10,9 +10,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from services.appraisal.adapters import tables as t
 from services.appraisal.adapters.checksum import table_checksums
-from services.appraisal.adapters.projection_store import Record, apply_in
+from services.appraisal.domain.records import Record
+from services.appraisal.projections.activities import activities
+from services.appraisal.service_layer.batches import apply_records
 from shared.db import make_engine
 from tests.support.history import History, organisation_history, wire
 
@@ -62,7 +63,7 @@ async def project(url: str, batches: Sequence[Sequence[Record]]) -> dict[str, tu
     try:
         for batch in batches:
             async with engine.begin() as conn:
-                await apply_in(conn, batch)
+                await apply_records(conn, batch)
         async with engine.connect() as conn:
             return await table_checksums(conn)
     finally:
@@ -74,8 +75,8 @@ async def not_validated(url: str) -> dict[str, int]:
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
-            rows = await conn.execute(select(t.activities.c.period)
-                                      .where(t.activities.c.status == "not_validated"))
+            rows = await conn.execute(select(activities.c.period)
+                                      .where(activities.c.status == "not_validated"))
             periods = [row.period for row in rows]
         return {period: periods.count(period) for period in set(periods)}
     finally:

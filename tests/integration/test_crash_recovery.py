@@ -32,11 +32,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.appraisal.adapters import tables as t
 from services.appraisal.adapters.checksum import table_checksums
-from services.appraisal.adapters.projection_store import ProjectionStore, Record, apply_in
+from services.appraisal.adapters.dead_letters import dead_letters
+from services.appraisal.domain.records import Record
 from services.appraisal.entrypoints.consumer import ProjectionConsumer
 from services.appraisal.metrics import Metrics
+from services.appraisal.service_layer.batches import ProjectionService, apply_records
 from services.intake.adapters.tables import events as store_events
 from shared.auth import Principal, issue_token
 from shared.codec import decode_envelope
@@ -140,7 +141,7 @@ async def end_offsets(topic: str) -> dict[int, int]:
 
 
 async def stored_offsets(engine: AsyncEngine, topic: str) -> dict[int, int]:
-    return await ProjectionStore(engine).next_offsets(topic)
+    return await ProjectionService(engine).next_offsets(topic)
 
 
 async def apply_uninterrupted(engine: AsyncEngine, topic: str, ends: dict[int, int]) -> int:
@@ -148,7 +149,7 @@ async def apply_uninterrupted(engine: AsyncEngine, topic: str, ends: dict[int, i
     consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False,
                                 max_partition_fetch_bytes=4 * 1024 * 1024)
     await consumer.start()
-    store, applied = ProjectionStore(engine), 0
+    store, applied = ProjectionService(engine), 0
     try:
         consumer.assign([TopicPartition(topic, p) for p in range(PARTITIONS)])
         await consumer.seek_to_beginning()
@@ -232,7 +233,7 @@ async def test_killed_appraisal_converges_to_the_uninterrupted_projections(
         in_process_s = time.monotonic() - in_process
         async with live.connect() as conn:
             live_sums = await table_checksums(conn)
-            letters = await conn.scalar(select(func.count()).select_from(t.dead_letters))
+            letters = await conn.scalar(select(func.count()).select_from(dead_letters))
         async with reference.connect() as conn:
             reference_sums = await table_checksums(conn)
     finally:
@@ -393,7 +394,7 @@ async def test_killed_intake_loses_no_accepted_event(intake_stack: dict[str, Any
 
 # -- (c) a batch transaction that fails mid-way -----------------------------------------------
 
-class FlakyStore(ProjectionStore):
+class FlakyStore(ProjectionService):
     """Fails some batches after their changes were made, before the commit."""
 
     def __init__(self, engine: AsyncEngine, failing: set[int]) -> None:
@@ -405,7 +406,7 @@ class FlakyStore(ProjectionStore):
         if self.calls not in self.failing:
             return await super().apply_batch(records, on_dead_letters)
         async with self.engine.begin() as conn:
-            await apply_in(conn, records)
+            await apply_records(conn, records)
             raise ConnectionResetError("connection lost before the commit (simulated)")
 
 

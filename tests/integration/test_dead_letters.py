@@ -17,11 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from services.appraisal.adapters import tables as t
-from services.appraisal.adapters.projection_store import ProjectionStore
+from services.appraisal.adapters.dead_letters import dead_letters
 from services.appraisal.entrypoints.consumer import ProjectionConsumer
 from services.appraisal.entrypoints.dead_letters_cli import app as dead_letters_app
 from services.appraisal.metrics import Metrics
+from services.appraisal.projections.activities import activities
+from services.appraisal.projections.employee_months import employee_months
+from services.appraisal.service_layer.batches import ProjectionService
 from shared.codec import UPCASTERS, encode
 from shared.db import make_engine
 from shared.events import ActivityReported
@@ -45,8 +47,8 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 30) -
 
 async def status_of(engine: AsyncEngine, activity_id: uuid.UUID) -> dict[str, Any] | None:
     async with engine.connect() as conn:
-        row = (await conn.execute(select(t.activities).where(
-            t.activities.c.activity_id == str(activity_id)))).first()
+        row = (await conn.execute(select(activities).where(
+            activities.c.activity_id == str(activity_id)))).first()
         return dict(row._mapping) if row else None
 
 
@@ -78,7 +80,7 @@ async def stack(create_database: CreateDb, create_topic: CreateTopic) -> AsyncIt
     dlq = await create_topic("dlq", 1)
     engine = make_engine(url)
     metrics = Metrics()
-    consumer = ProjectionConsumer(ProjectionStore(engine), KAFKA, topic, dlq,
+    consumer = ProjectionConsumer(ProjectionService(engine), KAFKA, topic, dlq,
                                   f"erk-test-{uuid.uuid4().hex[:8]}", metrics, max_batch=500,
                                   poll_ms=50)
     task = asyncio.create_task(consumer.run())
@@ -198,7 +200,7 @@ async def test_poison_records_are_dead_lettered_and_hold_their_key(
     for code in poison:
         assert code in listing.output
     async with engine.connect() as conn:
-        ids = {row.code: row.id for row in await conn.execute(select(t.dead_letters))}
+        ids = {row.code: row.id for row in await conn.execute(select(dead_letters))}
 
     # ... a retry with the old code changes nothing ...
     failed = await cli("retry", str(ids["unknown_version"]), "--url", stack["url"])
@@ -224,8 +226,8 @@ async def test_poison_records_are_dead_lettered_and_hold_their_key(
         row = await status_of(engine, later[i][0])
         assert row is not None and row["status"] == "approved"
     async with engine.connect() as conn:
-        month = (await conn.execute(select(t.employee_months).where(
-            t.employee_months.c.nip == nip(1)))).one()
+        month = (await conn.execute(select(employee_months).where(
+            employee_months.c.nip == nip(1)))).one()
     assert (month.approved_minutes, month.pending_minutes) == (60 + newer.payload["minutes"], 0)
 
     async def released() -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.appraisal.adapters import tables as appraisal_tables
+from services.appraisal.adapters import schema as appraisal_schema
 from services.appraisal.adapters.migrations import MIGRATIONS as APPRAISAL_MIGRATIONS
 from services.intake.adapters import tables as intake_tables
 from services.intake.adapters.migrations import MIGRATIONS as INTAKE_MIGRATIONS
@@ -68,7 +68,7 @@ async def test_appraisal_on_postgresql_from_empty(create_database: CreateDb) -> 
     url = await create_database("appraisal", migrated=False)
     assert await schema_of(url, MetaData()) == ([], [])  # nothing there yet
     await asyncio.to_thread(migrate, url, APPRAISAL_MIGRATIONS)
-    assert await schema_of(url, appraisal_tables.metadata) == (
+    assert await schema_of(url, appraisal_schema.metadata()) == (
         [], [head_of(APPRAISAL_MIGRATIONS)])
 
 
@@ -79,7 +79,7 @@ async def test_appraisal_in_a_schema_beside_the_live_one(create_database: Create
         await conn.execute(text('CREATE SCHEMA "erk_build_1"'))
     await engine.dispose()
     await asyncio.to_thread(migrate, url, APPRAISAL_MIGRATIONS, schema="erk_build_1")
-    assert await schema_of(url, appraisal_tables.metadata, "erk_build_1") == (
+    assert await schema_of(url, appraisal_schema.metadata(), "erk_build_1") == (
         [], [head_of(APPRAISAL_MIGRATIONS)])
     assert await schema_of(url, MetaData()) == ([], [])  # the default schema stays empty
 
@@ -87,7 +87,7 @@ async def test_appraisal_in_a_schema_beside_the_live_one(create_database: Create
 async def test_appraisal_on_a_sqlite_file_from_empty(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'projections.db'}"
     await asyncio.to_thread(migrate, url, APPRAISAL_MIGRATIONS)
-    assert await schema_of(url, appraisal_tables.metadata) == (
+    assert await schema_of(url, appraisal_schema.metadata()) == (
         [], [head_of(APPRAISAL_MIGRATIONS)])
 
 

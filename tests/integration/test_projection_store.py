@@ -1,4 +1,4 @@
-"""ProjectionStore in-process on PostgreSQL: exactly-once batches, relay re-publishes,
+"""ProjectionService in-process on PostgreSQL: exactly-once batches, relay re-publishes,
 held keys, parked records and their release by retry or skip. No Kafka: records are built
 with the partitions and offsets a topic would give them."""
 
@@ -8,12 +8,17 @@ from datetime import date
 
 import orjson
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.appraisal.adapters import tables as t
 from services.appraisal.adapters.checksum import table_checksums
-from services.appraisal.adapters.projection_store import ProjectionStore, Record
+from services.appraisal.adapters.dead_letters import dead_letters
+from services.appraisal.adapters.held_keys import parked_records
+from services.appraisal.adapters.positions import consumer_positions
+from services.appraisal.domain.records import Record
+from services.appraisal.projections.activities import activities
+from services.appraisal.projections.employees import employees
+from services.appraisal.service_layer.batches import ProjectionService
 from shared.codec import UPCASTERS, encode
 from shared.db import make_engine
 from shared.envelope import EventEnvelope
@@ -77,21 +82,21 @@ async def checksums(engine: AsyncEngine) -> dict[str, tuple[int, str]]:
         return await table_checksums(conn)
 
 
-async def count(engine: AsyncEngine, table: t.Table) -> int:
+async def count(engine: AsyncEngine, table: Table) -> int:
     async with engine.connect() as conn:
         return int(await conn.scalar(select(func.count()).select_from(table)) or 0)
 
 
 async def activity_status(engine: AsyncEngine, activity_id: uuid.UUID) -> str | None:
     async with engine.connect() as conn:
-        return await conn.scalar(select(t.activities.c.status)
-                                 .where(t.activities.c.activity_id == str(activity_id)))
+        return await conn.scalar(select(activities.c.status)
+                                 .where(activities.c.activity_id == str(activity_id)))
 
 
 async def open_letters(engine: AsyncEngine) -> list[dict[str, object]]:
     async with engine.connect() as conn:
-        rows = await conn.execute(select(t.dead_letters).where(t.dead_letters.c.status == "open")
-                                  .order_by(t.dead_letters.c.id))
+        rows = await conn.execute(select(dead_letters).where(dead_letters.c.status == "open")
+                                  .order_by(dead_letters.c.id))
         return [dict(r._mapping) for r in rows]
 
 
@@ -120,7 +125,7 @@ async def test_batches_apply_once_and_relay_republishes_are_dropped(
         envelope, activity_id = history.activity(i, date(2026, 1, 5))
         records += topic.publish(envelope)
         records += topic.publish(history.decision(i, 3, activity_id, "approved"))
-    store = ProjectionStore(db)
+    store = ProjectionService(db)
     first = await store.apply_batch(records)
     assert first.applied == len(history.envelopes) + 1  # the policy is on both partitions
     before = await checksums(db)
@@ -132,14 +137,14 @@ async def test_batches_apply_once_and_relay_republishes_are_dropped(
     assert (result.applied, result.skipped) == (0, len(republished))
     assert await checksums(db) == before
     # an uninterrupted run in one go gives the same projections
-    await ProjectionStore(reference).apply_batch(records)
+    await ProjectionService(reference).apply_batch(records)
     assert await checksums(reference) == before
 
 
 async def test_failed_transaction_leaves_nothing(db: AsyncEngine) -> None:
     history, topic = History(), Topic()
     records = roster(history, topic)
-    store = ProjectionStore(db)
+    store = ProjectionService(db)
 
     async def broken_sink(_: object) -> None:
         raise ConnectionError("dead-letter topic unreachable")
@@ -147,7 +152,7 @@ async def test_failed_transaction_leaves_nothing(db: AsyncEngine) -> None:
     records += topic.publish(key=nip(1).encode(), value=b"\xff not json")
     with pytest.raises(ConnectionError):
         await store.apply_batch(records, broken_sink)
-    for table in (t.employees, t.consumer_positions, t.dead_letters, t.parked_records):
+    for table in (employees, consumer_positions, dead_letters, parked_records):
         assert await count(db, table) == 0
     result = await store.apply_batch(records)  # the consumer rewinds and tries again
     assert result.applied == len(records) - 1 and len(result.dead_letters) == 1
@@ -158,9 +163,9 @@ async def test_held_key_parks_later_events_until_skip(
 ) -> None:
     history, topic = History(), Topic()
     records = roster(history, topic)
-    store = ProjectionStore(db)
+    store = ProjectionService(db)
     await store.apply_batch(records)
-    await ProjectionStore(reference).apply_batch(records)
+    await ProjectionService(reference).apply_batch(records)
 
     poison = topic.publish(key=nip(1).encode(), value=b'{"event_type": "Activity')
     a1, id1 = history.activity(1, date(2026, 1, 6))
@@ -189,13 +194,13 @@ async def test_held_key_parks_later_events_until_skip(
     skipped = await store.resolve(int(letter["id"]), "skip", "tester")
     assert (skipped.status, skipped.changed, skipped.released) == ("skipped", True, 3)
     assert await activity_status(db, id1) == "approved"  # applied in order: revision, approved
-    assert await count(db, t.parked_records) == 0
+    assert await count(db, parked_records) == 0
     again = await store.resolve(int(letter["id"]), "skip")
     assert not again.changed and again.message == "already skipped"
     assert not (await store.resolve(int(letter["id"]), "retry")).changed
 
     # same projections as a run that never saw the poison record
-    await ProjectionStore(reference).apply_batch(later)
+    await ProjectionService(reference).apply_batch(later)
     assert await checksums(db) == await checksums(reference)
 
 
@@ -212,12 +217,12 @@ async def test_broadcast_behind_a_held_key_holds_the_partition_until_retry(
     d1 = history.decision(1, 3, id1, "approved")
     clean = records + topic.publish(e1) + topic.publish(e4) + topic.publish(e2)
     clean += topic.publish(close) + topic.publish(e4b) + topic.publish(d1)
-    await ProjectionStore(reference).apply_batch(clean)
+    await ProjectionService(reference).apply_batch(clean)
 
     # the same stream, but e1 arrives as a schema version this code does not know yet
     live = [r if r.value != encode(e1) else
             Record(r.topic, r.partition, r.offset, newer_version(e1), r.key) for r in clean]
-    store = ProjectionStore(db)
+    store = ProjectionService(db)
     result = await store.apply_batch(live)
     assert [d.code for d in result.dead_letters] == ["unknown_version"]
     # partition 1: e4 applied (other key, before the broadcast); the close, e4b, d1 parked
@@ -249,7 +254,7 @@ async def test_broadcast_behind_a_held_key_holds_the_partition_until_retry(
 
 async def test_dead_lettered_broadcast_holds_the_whole_partition(db: AsyncEngine) -> None:
     history, topic = History(), Topic()
-    store = ProjectionStore(db)
+    store = ProjectionService(db)
     await store.apply_batch(roster(history, topic))
     close = history.close("2026-01")
     broken = encode(close.model_copy(update={"payload": {"period": "2026-13"}}))
@@ -275,7 +280,7 @@ async def test_parked_record_that_is_poison_itself_becomes_a_dead_letter(
     db: AsyncEngine
 ) -> None:
     history, topic = History(), Topic()
-    store = ProjectionStore(db)
+    store = ProjectionService(db)
     await store.apply_batch(roster(history, topic))
     key = nip(1).encode()
     first = topic.publish(key=key, value=b"garbage one")
@@ -301,9 +306,9 @@ async def test_parked_record_that_is_poison_itself_becomes_a_dead_letter(
 
 
 async def test_resolve_unknown_dead_letter(db: AsyncEngine) -> None:
-    from services.appraisal.adapters.projection_store import DeadLetterNotFound
+    from services.appraisal.service_layer.resolution import DeadLetterNotFound
 
     with pytest.raises(DeadLetterNotFound):
-        await ProjectionStore(db).resolve(424242, "skip")
+        await ProjectionService(db).resolve(424242, "skip")
 
 

@@ -1,5 +1,5 @@
 """Replay: a rebuild from the event store or from Kafka, into PostgreSQL or SQLite, equals the
-live projections built by the relay -> Kafka -> apply_in path; "as of" gives the state at
+live projections built by the relay -> Kafka -> apply_records path; "as of" gives the state at
 that point; a new version built beside the live one swaps in while the query API serves."""
 
 import asyncio
@@ -18,16 +18,19 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from history_data import KAFKA, STAFF, consume_into, make_history, publish_all
 from sqlalchemy import select, text
 
-from services.appraisal.adapters import rebuild as rb
-from services.appraisal.adapters import tables as t
+from services.appraisal.adapters import targets
 from services.appraisal.adapters.checksum import table_checksums
 from services.appraisal.bootstrap import build_app
-from services.appraisal.entrypoints.audit_cli import (
-    AsOf,
-    build_version,
+from services.appraisal.domain.records import AsOf
+from services.appraisal.projections import REGISTRY
+from services.appraisal.projections.activities import activities
+from services.appraisal.service_layer.replay import (
+    ReplayStats,
     replay_kafka,
     replay_store,
+    target_is_empty,
 )
+from services.appraisal.service_layer.versions import build_version, swap
 from services.appraisal.settings import AppraisalSettings
 from shared.auth import Principal, issue_token
 from shared.db import make_engine
@@ -78,16 +81,16 @@ async def checksums(url: str) -> dict[str, tuple[int, str]]:
 
 
 async def rebuilt(url: str, world: dict[str, Any], source: str = "store",
-                  as_of: AsOf | None = None) -> rb.ReplayStats:
+                  as_of: AsOf | None = None) -> ReplayStats:
     as_of = as_of or AsOf()
-    await rb.migrate_target(url)
-    engine = rb.target_engine(url)
+    await targets.migrate_target(url, REGISTRY.migrations)
+    engine = targets.target_engine(url)
     try:
-        assert await rb.target_is_empty(engine)
+        assert await target_is_empty(engine)
         if source == "store":
             return await replay_store(world["store_url"], engine, world["topic"], PARTITIONS,
-                                      as_of, batch=50, show=False)
-        return await replay_kafka(KAFKA, engine, world["topic"], as_of, batch=50, show=False)
+                                      as_of, batch=50)
+        return await replay_kafka(KAFKA, engine, world["topic"], as_of, batch=50)
     finally:
         await engine.dispose()
 
@@ -143,8 +146,8 @@ async def _status(url: str, activity: str) -> str | None:
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
-            return await conn.scalar(select(t.activities.c.status)
-                                     .where(t.activities.c.activity_id == activity))
+            return await conn.scalar(select(activities.c.status)
+                                     .where(activities.c.activity_id == activity))
     finally:
         await engine.dispose()
 
@@ -167,8 +170,8 @@ async def test_as_of_position_and_time(world: dict[str, Any], tmp_path: Path) ->
     await rebuilt(url, world, "store", AsOf(position=world["head"]))
     assert await checksums(url) == world["sums"]
     stopped = f"sqlite+aiosqlite:///{tmp_path / 'stopped.db'}"
-    await rb.migrate_target(stopped)
-    engine = rb.target_engine(stopped)
+    await targets.migrate_target(stopped, REGISTRY.migrations)
+    engine = targets.target_engine(stopped)
     try:
         await consume_into(engine, world["topic"], PARTITIONS, stop_at_position=position)
     finally:
@@ -223,13 +226,13 @@ async def test_build_version_and_swap_keep_the_query_api_serving(
         _, halfway, _ = await _approval(world)
         await consume_into(live, topic, PARTITIONS, stop_at_position=halfway)
         reading = asyncio.create_task(reader())
-        schema, stats = await build_version(live_url, KAFKA, topic, show=False)
-        assert schema.startswith(rb.BUILD_PREFIX) and stats.applied > 0
+        schema, stats = await build_version(live_url, KAFKA, topic)
+        assert schema.startswith(targets.BUILD_PREFIX) and stats.applied > 0
         # the live consumer goes on while the build waits; a batch is in flight at the swap
         consuming = asyncio.create_task(consume_into(live, topic, PARTITIONS, batch=3,
                                                      pause=0.05))
         await asyncio.sleep(0.1)
-        result = await rb.swap(live, schema, KAFKA, topic)
+        result = await swap(live, schema, KAFKA, topic)
         assert not consuming.done(), "the consumer should still be going at the swap"
         await consuming
         await asyncio.sleep(0.3)

@@ -16,7 +16,7 @@ from history_data import KAFKA, consume_into, make_history, publish_all
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.appraisal.entrypoints.audit_cli import run_verify
+from services.appraisal.service_layer.verify import run_verify
 from services.intake.adapters.unit_of_work import PostgresUnitOfWork
 from services.intake.service_layer.ports import Context
 from shared.auth import Principal
@@ -158,7 +158,7 @@ async def audited(create_database: CreateDb) -> AsyncIterator[dict[str, Any]]:
 
 async def audit(world: dict[str, Any], **kwargs: Any) -> Any:
     return await run_verify(world["store_url"], world["live_url"], KAFKA, world["topic"],
-                            show=False, **kwargs)
+                            **kwargs)
 
 
 async def test_verify_follows_the_live_consumer(audited: dict[str, Any]) -> None:
@@ -209,6 +209,6 @@ async def test_verify_fails_on_a_tampered_store(
         await conn.execute(text("DELETE FROM events WHERE position = 3"))
     await engine.dispose()
     empty_live = await create_database("appraisal")
-    report = await run_verify(url, empty_live, KAFKA, audited["topic"], show=False)
+    report = await run_verify(url, empty_live, KAFKA, audited["topic"])
     assert not report.ok
     assert any(c.name == "  event 3" and "REMOVED" in c.details for c in report.checks)

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from services.appraisal.adapters import tables as t
 from services.appraisal.adapters.checksum import table_checksums
-from services.appraisal.adapters.projection_store import Record, apply_in
 from services.appraisal.bootstrap import build_app
+from services.appraisal.domain.records import Record
+from services.appraisal.projections.eligibility import eligibility
+from services.appraisal.service_layer.batches import apply_records
 from services.appraisal.settings import AppraisalSettings
 from shared.auth import Principal, Role, issue_token
 from shared.clock import FixedClock
@@ -66,7 +67,7 @@ async def world(create_database: Callable[[str], Awaitable[str]]) -> AsyncIterat
     records = [Record("events", 0, offset, value, key)
                for offset, (key, value) in enumerate(wire(e) for e in history().envelopes)]
     async with engine.begin() as conn:
-        await apply_in(conn, records)
+        await apply_records(conn, records)
     clock = FixedClock(datetime(2026, 3, 18, 9, tzinfo=WIB))
     app = build_app(AppraisalSettings(database_url=url), consume=False, clock=clock)
     try:
@@ -180,7 +181,7 @@ async def test_pace_moves_with_the_clock_alone(world: dict[str, Any]) -> None:
     assert (row["pace"]["working_days_elapsed"], row["pace"]["target_to_date"]) == (14, 3818.2)
     async with world["engine"].connect() as conn:
         assert await table_checksums(conn) == before  # nothing stored
-    assert "pace" not in t.eligibility.c
+    assert "pace" not in eligibility.c
 
 
 async def test_past_and_closed_months_have_no_pace(world: dict[str, Any]) -> None:

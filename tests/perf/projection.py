@@ -15,7 +15,8 @@ from aiokafka import TopicPartition
 
 from services.appraisal.adapters.checksum import table_checksums
 from services.appraisal.adapters.migrations import MIGRATIONS as APPRAISAL_MIGRATIONS
-from services.appraisal.adapters.projection_store import Record, apply_in
+from services.appraisal.domain.records import Record
+from services.appraisal.service_layer.batches import apply_records
 from shared.codec import decode_envelope, decode_payload
 from shared.db import make_engine
 from shared.envelope import EventEnvelope
@@ -154,7 +155,7 @@ async def run_straightforward(stack: infra.Stack, topic: str) -> dict[str, Any]:
                         raw.timestamp)
         try:
             async with engine.begin() as conn:
-                await apply_in(conn, [record])
+                await apply_records(conn, [record])
         except Exception as exc:
             state["error"] = repr(exc)
             done.set()

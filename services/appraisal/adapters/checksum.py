@@ -13,7 +13,8 @@ import orjson
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.appraisal.adapters.tables import PROJECTION_TABLES
+from services.appraisal.projections import REGISTRY
+from services.appraisal.projections.registry import Registry
 
 MODULUS = 2**256
 
@@ -45,6 +46,7 @@ async def table_checksum(conn: AsyncConnection, table: Table) -> tuple[int, str]
     return count, f"{total:064x}"
 
 
-async def table_checksums(conn: AsyncConnection) -> dict[str, tuple[int, str]]:
-    """Checksums of every projection table (consumer bookkeeping excluded)."""
-    return {table.name: await table_checksum(conn, table) for table in PROJECTION_TABLES}
+async def table_checksums(conn: AsyncConnection,
+                          registry: Registry = REGISTRY) -> dict[str, tuple[int, str]]:
+    """Checksums of every registered projection's tables (consumer bookkeeping excluded)."""
+    return {table.name: await table_checksum(conn, table) for table in registry.tables}

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.appraisal.domain.scoring import Rating, behaviour, eligibility
-from shared.policy import Policy
+from shared.policy import Policy, parsed_policy
 
 Row = dict[str, Any]
 
@@ -33,16 +33,6 @@ class Inputs:
         if not governing:
             return None
         return max(governing, key=lambda p: (p["effective_from"], p["position"]))
-
-
-_PARSED: dict[str, Policy] = {}
-
-
-def parsed_policy(version: str, document: dict[str, Any]) -> Policy:
-    """A policy version never changes once published, so it is parsed once per process."""
-    if version not in _PARSED:
-        _PARSED[version] = Policy.model_validate(document)
-    return _PARSED[version]
 
 
 def compute_rows(inputs: Inputs, keys: Iterable[tuple[str, str]]) -> list[Row]:

@@ -3,15 +3,16 @@
 import typer
 import uvicorn
 
-from services.appraisal.adapters.migrations import MIGRATIONS
+from services.appraisal.adapters.targets import migrate_projections
 from services.appraisal.entrypoints.audit_cli import app as audit_app
 from services.appraisal.entrypoints.dead_letters_cli import app as dead_letters_app
+from services.appraisal.projections import REGISTRY
 from services.appraisal.settings import AppraisalSettings
-from shared.db import migrate as run_migrations
 from shared.runtime import tune_gc
 
 app = typer.Typer(help="e-RK appraisal (read side).", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(dead_letters_app, name="dead-letters")
 
 
 @app.callback()
@@ -19,16 +20,12 @@ def _runtime() -> None:
     tune_gc()
 
 
-
-app.add_typer(dead_letters_app, name="dead-letters")
-
-
 @app.command()
 def migrate(url: str = typer.Option(None, help="Database URL (default: the configured one).")) -> (
     None
 ):
     """Create or upgrade the projection schema (PostgreSQL or a SQLite file)."""
-    run_migrations(url or AppraisalSettings().database_url, MIGRATIONS)
+    migrate_projections(url or AppraisalSettings().database_url, REGISTRY.migrations)
     typer.echo("appraisal database is up to date")
 
 

@@ -13,10 +13,12 @@ import logging
 import time
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
-from services.appraisal.adapters.projection_store import DeadLetter, ProjectionStore, Record
+from services.appraisal.adapters.dead_letter_topic import DeadLetterTopic
+from services.appraisal.domain.records import Record
 from services.appraisal.metrics import Metrics
+from services.appraisal.service_layer.batches import BatchResult, ProjectionService
 from shared import kafka
 
 log = logging.getLogger(__name__)
@@ -42,14 +44,14 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class ProjectionConsumer:
-    def __init__(self, store: ProjectionStore, bootstrap: str, topic: str, dlq_topic: str,
+    def __init__(self, service: ProjectionService, bootstrap: str, topic: str, dlq_topic: str,
                  group: str, metrics: Metrics, max_batch: int = 5000, poll_ms: int = 100) -> None:
-        self.store, self.topic, self.dlq_topic = store, topic, dlq_topic
+        self.service, self.topic = service, topic
         self.metrics = metrics
+        self.dead_letters = DeadLetterTopic(bootstrap, dlq_topic)
         self._max_batch, self._poll_ms = max_batch, poll_ms
         self._bootstrap, self._group = bootstrap, group
         self.consumer: AIOKafkaConsumer
-        self.producer: AIOKafkaProducer | None = None
         self.rewind_needed = False
         self._failures = 0
         self._backlog_due = 0.0
@@ -59,15 +61,15 @@ class ProjectionConsumer:
         return sorted(tp.partition for tp in consumer.assignment()) if consumer else []
 
     async def seek_to_stored(self, partitions: list[TopicPartition]) -> None:
-        stored = await self.store.positions(self.topic)
+        stored = await self.service.positions(self.topic)
         for tp in partitions:
-            if tp.partition in stored:
-                self.consumer.seek(tp, stored[tp.partition]["next_offset"])
-                recorded_at = stored[tp.partition]["last_recorded_at"]
-                if recorded_at is not None:
-                    self.metrics.observe_positions({tp.partition: recorded_at})
-            else:
+            position = stored.get(tp.partition)
+            if position is None:
                 await self.consumer.seek_to_beginning(tp)
+                continue
+            self.consumer.seek(tp, position.next_offset)
+            if position.last_recorded_at is not None:
+                self.metrics.observe_positions({tp.partition: position.last_recorded_at})
 
     async def run(self) -> None:
         # aiokafka clients must be created inside the running event loop
@@ -79,7 +81,7 @@ class ProjectionConsumer:
                 await self.step()
         finally:
             await self.consumer.stop()
-            await self._drop_producer()
+            await self.dead_letters.close()
 
     async def step(self) -> None:
         """One round: rewind if a batch failed, else fetch and apply one batch."""
@@ -100,7 +102,7 @@ class ProjectionConsumer:
             log.exception("projection batch failed; rewinding to the stored positions")
             self.metrics.batch_failures.inc()
             self.rewind_needed = True
-            await self._drop_producer()  # an idempotent producer may be wedged: recreate it
+            await self.dead_letters.close()  # an idempotent producer may be wedged
             await self._back_off()
 
     async def _apply_next(self) -> None:
@@ -109,21 +111,23 @@ class ProjectionConsumer:
         records = [Record(m.topic, m.partition, m.offset, m.value or b"", m.key, m.timestamp)
                    for messages in fetched.values() for m in messages]
         if records:
-            result = await self.store.apply_batch(records, self._dead_letter)
-            self.metrics.applied.inc(result.applied)
-            self.metrics.duplicates.inc(result.skipped)
-            self.metrics.parked_total.inc(result.parked)
-            for letter in result.dead_letters:
-                self.metrics.dead_letters.labels(code=letter.code).inc()
-            self.metrics.observe_positions(result.last_recorded_at)
-            if result.parked or result.dead_letters:
-                self._backlog_due = 0.0
+            self._observe(await self.service.apply_batch(records, self.dead_letters.publish))
         self.metrics.observe_lag(await self._lag())
         if time.monotonic() >= self._backlog_due:
-            backlog = await self.store.backlog(self.topic)
+            backlog = await self.service.backlog(self.topic)
             self.metrics.observe_backlog(backlog.held_keys, backlog.parked,
                                          backlog.open_dead_letters)
             self._backlog_due = time.monotonic() + BACKLOG_REFRESH_S
+
+    def _observe(self, result: BatchResult) -> None:
+        self.metrics.applied.inc(result.applied)
+        self.metrics.duplicates.inc(result.skipped)
+        self.metrics.parked_total.inc(result.parked)
+        for letter in result.dead_letters:
+            self.metrics.dead_letters.labels(code=letter.code).inc()
+        self.metrics.observe_positions(result.last_recorded_at)
+        if result.parked or result.dead_letters:
+            self._backlog_due = 0.0  # show the new backlog now
 
     async def _back_off(self) -> None:
         self._failures += 1
@@ -136,40 +140,3 @@ class ProjectionConsumer:
             if highwater is not None:
                 lag[tp.partition] = max(0, highwater - await self.consumer.position(tp))
         return lag
-
-    async def _producer(self) -> AIOKafkaProducer:
-        if self.producer is None:
-            producer = kafka.producer(self._bootstrap)
-            await producer.start()
-            self.producer = producer
-        return self.producer
-
-    async def _drop_producer(self) -> None:
-        producer, self.producer = self.producer, None
-        if producer is not None:
-            try:
-                await producer.stop()
-            except Exception:  # already recovering from an error
-                log.debug("dead-letter producer stop failed", exc_info=True)
-
-    async def _dead_letter(self, letters: list[DeadLetter]) -> None:
-        await publish_dead_letters(await self._producer(), self.dlq_topic, letters)
-
-
-async def publish_dead_letters(producer: AIOKafkaProducer, dlq_topic: str,
-                               letters: list[DeadLetter]) -> None:
-    """Each dead letter to the dead-letter topic: original bytes and key, and headers with
-    the reason and the source coordinates. Waits for every acknowledgement."""
-    futures = []
-    for letter in letters:
-        record = letter.record
-        headers = [("reason", letter.reason.encode()), ("code", letter.code.encode()),
-                   ("source_topic", record.topic.encode()),
-                   ("source_partition", str(record.partition).encode()),
-                   ("source_offset", str(record.offset).encode()),
-                   ("dead_letter_id", str(letter.id or "").encode())]
-        futures.append(await producer.send(dlq_topic, record.raw(), key=record.key,
-                                           headers=headers))
-        log.warning("dead letter %s at %s/%d/%d: %s", letter.code, record.topic,
-                    record.partition, record.offset, letter.reason)
-    await asyncio.gather(*futures)

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.appraisal.adapters import dashboard_queries as q
-from services.appraisal.entrypoints.http import require_read_all
+from services.appraisal.entrypoints.http.access import require_read_all
+from services.appraisal.projections import employees
+from services.appraisal.service_layer.reads import dashboard_periods
 from shared.auth import Principal
 from shared.http import ERROR_RESPONSES
 
@@ -35,14 +36,14 @@ def build_dashboard_router(engine: AsyncEngine, principal: Callable[..., Awaitab
         """Periods with reported work, newest first, and whether they are closed."""
         require_read_all(caller)
         async with engine.connect() as conn:
-            return await q.periods(conn)
+            return await dashboard_periods(conn)
 
     @api.get("/units")
     async def units(caller: Caller) -> list[dict[str, Any]]:
         """Units with their head counts."""
         require_read_all(caller)
         async with engine.connect() as conn:
-            return await q.units(conn)
+            return await employees.units(conn)
 
     @api.get("/people")
     async def people(caller: Caller, unit: str | None = None, structural: bool | None = None,
@@ -50,7 +51,7 @@ def build_dashboard_router(engine: AsyncEngine, principal: Callable[..., Awaitab
         """Employees of a unit (or all), optionally only structural officials."""
         require_read_all(caller)
         async with engine.connect() as conn:
-            return await q.people(conn, unit, structural, limit)
+            return await employees.people(conn, unit, structural, limit)
 
     router.include_router(api)
     return router

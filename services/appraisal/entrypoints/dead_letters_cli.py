@@ -3,84 +3,29 @@
 ``retry`` decodes the dead letter again with the code now deployed (say, after an upcaster
 shipped) and, when it decodes, applies it and then the records parked behind it, in order;
 ``skip`` gives it up and applies the parked records. Either runs in one transaction that
-serialises with the consumer, and running it twice changes nothing.
+serialises with the consumer, and running it twice changes nothing
+(``service_layer.resolution``).
 """
 
 import asyncio
 from datetime import datetime
-from typing import Any
 
 import typer
-from aiokafka import AIOKafkaProducer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.appraisal.adapters import tables as t
-from services.appraisal.adapters.projection_store import (
+from services.appraisal.projections import REGISTRY
+from services.appraisal.service_layer.resolution import (
     Action,
-    DeadLetter,
     DeadLetterNotFound,
-    ProjectionStore,
-    Resolution,
+    list_dead_letters,
+    resolve,
 )
-from services.appraisal.entrypoints.consumer import publish_dead_letters
 from services.appraisal.settings import AppraisalSettings
-from shared.db import make_engine
-from shared.kafka import producer as make_producer
 from shared.settings import KafkaSettings
 
 app = typer.Typer(help="Dead letters of the projection consumer.", no_args_is_help=True)
 STATUSES = ("open", "retried", "skipped", "all")
-
-
-async def list_dead_letters(url: str, status: str = "open", limit: int = 100) -> list[
-    dict[str, Any]
-]:
-    engine = make_engine(url)
-    try:
-        query = select(*(c for c in t.dead_letters.c if c.name != "value"))
-        if status != "all":
-            query = query.where(t.dead_letters.c.status == status)
-        async with engine.connect() as conn:
-            rows = await conn.execute(query.order_by(t.dead_letters.c.id).limit(limit))
-            letters = [dict(row._mapping) for row in rows]
-            backlog = await _parked_by_key(conn)
-        for letter in letters:
-            letter["parked"] = backlog.get((letter["topic"], letter["partition"], letter["key"]), 0)
-        return letters
-    finally:
-        await engine.dispose()
-
-
-async def _parked_by_key(conn: AsyncConnection) -> dict[tuple[str, int, str], int]:
-    p = t.parked_records.c
-    rows = await conn.execute(select(p.topic, p.partition, p.key, func.count())
-                              .group_by(p.topic, p.partition, p.key))
-    return {(row[0], row[1], row[2]): int(row[3]) for row in rows}
-
-
-async def resolve(url: str, dead_letter_id: int, action: Action, actor: str = "operator",
-                  bootstrap: str | None = None, dlq_topic: str | None = None) -> Resolution:
-    """Retry or skip; a parked record that still fails to decode becomes a new dead letter,
-    published to the dead-letter topic before the commit, as the consumer does."""
-    kafka = KafkaSettings()
-    engine = make_engine(url)
-    producer: AIOKafkaProducer | None = None
-
-    async def sink(letters: list[DeadLetter]) -> None:
-        nonlocal producer
-        producer = make_producer(bootstrap or kafka.bootstrap)
-        await producer.start()
-        await publish_dead_letters(producer, dlq_topic or kafka.dlq_topic, letters)
-
-    try:
-        return await ProjectionStore(engine).resolve(dead_letter_id, action, actor, sink)
-    finally:
-        if producer is not None:
-            await producer.stop()
-        await engine.dispose()
 
 
 def _url(url: str | None) -> str:
@@ -115,7 +60,8 @@ def list_command(
 
 def _resolve(dead_letter_id: int, action: Action, url: str | None, actor: str) -> None:
     try:
-        result = asyncio.run(resolve(_url(url), dead_letter_id, action, actor))
+        result = asyncio.run(resolve(_url(url), dead_letter_id, action, actor, KafkaSettings(),
+                                     REGISTRY))
     except DeadLetterNotFound as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc

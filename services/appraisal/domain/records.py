@@ -1,0 +1,105 @@
+"""What the projections consume: Kafka records, the events decoded from them, the dead
+letters that records which cannot be decoded become, and how far a replay reads. Plain
+values, no I/O."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.codec import UndecodableEvent, decode_envelope, decode_payload, encode
+from shared.envelope import EventEnvelope
+from shared.events import Event
+from shared.topics import BROADCAST_KEY
+
+Applied = tuple[EventEnvelope, Event, int]
+"""A decoded, deduplicated event ready for the projections: (envelope, event, partition)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """The part of a Kafka record the projections need."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes
+    key: bytes | None = None
+    timestamp_ms: int | None = None
+    envelope: EventEnvelope | None = None
+    """Already decoded and validated (a rebuild from the store): skips decoding again."""
+
+    def raw(self) -> bytes:
+        """The record's bytes (encoded on demand for a pre-decoded record)."""
+        return self.value if self.value or self.envelope is None else encode(self.envelope)
+
+
+def hold_key(record: Record) -> str:
+    """The key a dead letter of this record holds: its Kafka key, or ``*`` (the whole
+    partition) when it has none, since nobody can tell whose order it belongs to."""
+    if record.key is None:
+        return BROADCAST_KEY
+    return record.key.decode("utf-8", errors="replace")
+
+
+@dataclass
+class DeadLetter:
+    """A record the projections could not apply, and why."""
+
+    record: Record
+    code: str
+    reason: str
+    id: int | None = None
+    """Row id once recorded."""
+    status: str = "open"
+    """open (its key is held), retried or skipped."""
+
+
+DeadLetterSink = Callable[[list[DeadLetter]], Awaitable[None]]
+"""Publishes dead letters (to the dead-letter topic) before their transaction commits, so a
+crash can repeat a dead letter but never lose one."""
+
+Decoded = tuple[EventEnvelope | None, Event | None, UndecodableEvent | None]
+
+
+def decode(record: Record) -> Decoded:
+    """(envelope, event, None), or the envelope if it could be read and the reason it
+    cannot be applied."""
+    try:
+        envelope = record.envelope or decode_envelope(record.value)
+    except UndecodableEvent as exc:
+        return None, None, exc
+    if envelope.position is None:
+        return envelope, None, UndecodableEvent("contract_violation",
+                                                "envelope has no global position")
+    try:
+        return envelope, decode_payload(envelope), None
+    except UndecodableEvent as exc:
+        return envelope, None, exc
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """Where a replay stops: a global position, a recorded_at time, or neither (now)."""
+
+    position: int | None = None
+    moment: datetime | None = None
+
+    def __str__(self) -> str:
+        if self.position is not None:
+            return f"position {self.position}"
+        return self.moment.isoformat() if self.moment else "now"
+
+    def excludes(self, value: bytes | None) -> bool:
+        """Whether the record ``value`` lies past this bound."""
+        if self.position is None and self.moment is None:
+            return False
+        try:
+            envelope = decode_envelope(value or b"")
+        except UndecodableEvent:
+            return False  # let the projections dead-letter it as the live consumer would
+        return bool((self.position is not None and (envelope.position or 0) > self.position)
+                    or (self.moment is not None and envelope.recorded_at > self.moment))
+
+
+NOW = AsOf()
+"""No bound: everything there is."""
