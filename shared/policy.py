@@ -275,18 +275,6 @@ def load_policy(path: Path) -> Policy:
         raise PolicyError(f"{path}: {_describe(error)}") from error
 
 
-_PARSED: dict[str, Policy] = {}
-"""Parsed policies by version, for the whole process."""
-
-
-def parsed_policy(version: str, document: Mapping[str, Any]) -> Policy:
-    """The policy a published document stands for. A published version never changes, so
-    each is parsed once per process (both services read policies on hot paths)."""
-    if version not in _PARSED:
-        _PARSED[version] = Policy.model_validate(document)
-    return _PARSED[version]
-
-
 def _describe(error: ValidationError) -> str:
     problems = []
     for item in error.errors():
