@@ -166,7 +166,8 @@ async def running(intake: Intake, tokens: TokenVerifier, run_relay: bool,
     tasks = [asyncio.create_task(intake.period_closer.run())]
     if run_relay:
         tasks.append(asyncio.create_task(intake.relay.run()))
-    broker = KafkaBroker(intake.kafka.bootstrap, logger=log)
+    # a list: FastStream reads a string as one host, so "h1:p1,h2:p2" must be split
+    broker = KafkaBroker(intake.kafka.bootstrap.split(","), logger=log)
     if run_ingress:
         register_ingress(broker, intake.kafka, tokens, intake.execute,
                          intake.settings.ingress_group)
