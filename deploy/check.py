@@ -7,12 +7,17 @@ Proves that the dependencies really accept work (no sleeping):
   * PostgreSQL: `SELECT 1` on every database in DATABASES with asyncpg.
 
 Prints one line per dependency and exits non-zero naming the failing piece.
+`--kafka-only` skips PostgreSQL (`deploy/stack cluster up` checks the cluster with it).
 
-Environment overrides:
-  ERK_KAFKA_BOOTSTRAP     Kafka bootstrap servers          (default 127.0.0.1:9092)
-  ERK_EVENTS_PARTITIONS   partitions of erk.events.v1      (default 6)
-  ERK_POSTGRES_URL        base URL without database name   (default postgresql://erk:erk@127.0.0.1:5432)
-  ERK_CHECK_TIMEOUT       seconds to keep retrying         (default 60)
+Environment (deploy/stack passes what it started; .local/env holds the same values):
+  ERK_KAFKA_BOOTSTRAP     Kafka bootstrap servers       (default 127.0.0.1:$ERK_KAFKA_PORT, 9092)
+  ERK_KAFKA_SECURITY_PROTOCOL, _USERNAME, _PASSWORD_FILE
+                          who to be (shared/settings.py KafkaSettings; the stack: admin)
+  ERK_TOPIC_REPLICATION   replicas of created topics    (default 1; the cluster: 3)
+  ERK_EVENTS_PARTITIONS   partitions of erk.events.v1   (default 6)
+  ERK_POSTGRES_URL        base URL without database
+                          (default postgresql://erk:erk@127.0.0.1:$ERK_PG_PORT, port 5432)
+  ERK_CHECK_TIMEOUT       seconds to keep retrying      (default 60)
   ERK_CHECK_DEBUG=1       show aiokafka's own log messages
 """
 from __future__ import annotations
@@ -28,14 +33,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: shared/
 from shared import topics  # imports nothing itself: works without the venv too
 
-BOOTSTRAP = os.environ.get("ERK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+BOOTSTRAP = os.environ.get("ERK_KAFKA_BOOTSTRAP",
+                           f"127.0.0.1:{os.environ.get('ERK_KAFKA_PORT', '9092')}")
 EVENTS_PARTITIONS = int(os.environ.get("ERK_EVENTS_PARTITIONS", str(topics.EVENTS_PARTITIONS)))
-POSTGRES_URL = os.environ.get("ERK_POSTGRES_URL", "postgresql://erk:erk@127.0.0.1:5432").rstrip("/")
+POSTGRES_URL = os.environ.get(
+    "ERK_POSTGRES_URL", f"postgresql://erk:erk@127.0.0.1:{os.environ.get('ERK_PG_PORT', '5432')}"
+).rstrip("/")
 TIMEOUT = float(os.environ.get("ERK_CHECK_TIMEOUT", "60"))
+REPLICATION_FACTOR = int(os.environ.get("ERK_TOPIC_REPLICATION", "1"))
 
 HEALTHCHECK_TOPIC = "erk.healthcheck"
 EVENTS_TOPIC = topics.EVENTS
-REPLICATION_FACTOR = 1  # single-node broker
 
 # The topics of the system (shared/topics.py), the events topic with the partitions asked for,
 # and the one this script uses.
@@ -68,10 +76,19 @@ async def _retry(what: str, deadline: float, attempt):
 
 
 # ---------------------------------------------------------------------------- kafka
-async def _ensure_topics() -> dict[str, int]:
-    from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+def _access():
+    """The configured principal on BOOTSTRAP, through the clients' one helper."""
+    from shared.settings import KafkaSettings
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=10000)
+    return KafkaSettings().access(BOOTSTRAP)
+
+
+async def _ensure_topics() -> dict[str, int]:
+    from aiokafka.admin import NewPartitions, NewTopic
+
+    from shared import kafka
+
+    admin = kafka.admin(_access())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -132,13 +149,13 @@ async def _ensure_topics() -> dict[str, int]:
 
 
 async def _round_trip() -> None:
-    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+    from aiokafka import TopicPartition
+
+    from shared import kafka
 
     tp = TopicPartition(HEALTHCHECK_TOPIC, 0)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=BOOTSTRAP, group_id=None, enable_auto_commit=False
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all")
+    consumer = kafka.raw_consumer(_access(), group_id=None, enable_auto_commit=False)
+    producer = kafka.raw_producer(_access(), acks="all")
     await consumer.start()
     try:
         consumer.assign([tp])
@@ -178,7 +195,8 @@ async def check_kafka(deadline: float) -> str:
     )
     return (
         f"kafka: ok ({BOOTSTRAP}, topic {EVENTS_TOPIC} with {partitions[EVENTS_TOPIC]} partitions,"
-        f" {len(TOPICS)} topics, round trip on {HEALTHCHECK_TOPIC})"
+        f" {len(TOPICS)} topics with {REPLICATION_FACTOR} replica(s), round trip on"
+        f" {HEALTHCHECK_TOPIC})"
     )
 
 
@@ -212,7 +230,8 @@ async def main() -> int:
         logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     deadline = time.monotonic() + TIMEOUT
     failures = 0
-    for check in (check_postgres, check_kafka):
+    checks = (check_kafka,) if "--kafka-only" in sys.argv[1:] else (check_postgres, check_kafka)
+    for check in checks:
         try:
             print(await check(deadline), flush=True)
         except CheckFailed as exc:

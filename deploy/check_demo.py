@@ -7,7 +7,10 @@ Runs `deploy/stack demo` in a short form and proves what its banner promises:
   3. the dashboard URL opens (200, HTML), and its token reads data: the eligibility list
      of the current month in Asia/Jakarta (the API's "today") answers 200 with
      `Authorization: Bearer <token>`;
-  4. after a few seconds of live traffic the live simulator still runs and both services
+  4. the banner's eligibility URLs, one unit of each regime, show (polled until
+     DEMO_CHECK_ROWS_S) a 2013 row (no `regime`, a score) and a row with `regime` "2022"
+     and a predicate, with the dashboard token;
+  5. after a few seconds of live traffic the live simulator still runs and both services
      are still healthy.
 
 The demo is left running; `deploy/stack down` stops it (services and simulator by their
@@ -20,6 +23,7 @@ Environment (the short form; deploy/demo.sh documents the DEMO_ knobs):
   DEMO_BACKFILL_DAYS   working days of history                  (default here 1)
   DEMO_CHECK_LIVE_S    seconds of live traffic before re-checking (default 5)
   DEMO_CHECK_TIMEOUT   seconds the demo command may take         (default 900)
+  DEMO_CHECK_ROWS_S    seconds to wait for each regime's row      (default 40)
 Standard library only, so it runs with any python3.
 """
 from __future__ import annotations
@@ -42,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHORT_FORM = {"DEMO_EMPLOYEES": "40", "DEMO_BACKFILL_DAYS": "1"}
 LIVE_S = float(os.environ.get("DEMO_CHECK_LIVE_S", "5"))
 TIMEOUT_S = float(os.environ.get("DEMO_CHECK_TIMEOUT", "900"))
+ROWS_S = float(os.environ.get("DEMO_CHECK_ROWS_S", "40"))
 API_ZONE = ZoneInfo("Asia/Jakarta")
 SIMULATOR_PID = ROOT / ".local/run/simulator.pid"
 
@@ -134,6 +139,40 @@ def check_dashboard(url: str) -> None:
               f"got {status} {body[:300]!r}")
 
 
+def regime_row(url: str, token: str, regime: str) -> dict[str, object] | None:
+    """The first row of ``url``'s eligibility page under ``regime`` (a 2013 row leaves
+    `regime` out and has a score; a 2022 row has a predicate), or None."""
+    status, _, body = get(url, token)
+    if status != 200:
+        return None
+    for row in json.loads(body).get("items", []):
+        shown = row.get("regime", "2013")
+        if shown == regime and row.get("predicate" if regime == "2022" else "score"):
+            return row  # type: ignore[no-any-return]
+    return None
+
+
+def check_regimes(banner: str, dashboard: str) -> None:
+    """Each regime's eligibility URL shows a row of that regime before the deadline: the
+    services project the demo's events asynchronously."""
+    token = parse_qs(urlsplit(dashboard).query).get("token", [""])[0]
+    for regime in ("2013", "2022"):
+        match = banner_field(banner, rf"^\s*{regime}:\s+(http\S+/eligibility\S*)",
+                             f"a regime {regime} eligibility URL")
+        if match is None:
+            continue
+        deadline = time.monotonic() + ROWS_S
+        row = regime_row(match.group(1), token, regime)
+        while row is None and time.monotonic() < deadline:
+            time.sleep(1)
+            row = regime_row(match.group(1), token, regime)
+        check(row is not None, f"{match.group(1)} shows a regime {regime} row",
+              f"none within {ROWS_S:.0f} s")
+        if row is not None:
+            say(f"  regime {regime} row: category {row.get('category')}, predicate "
+                f"{row.get('predicate')}, allowance {row.get('allowance_pct')} %")
+
+
 def simulator_alive() -> bool:
     try:
         os.kill(int(SIMULATOR_PID.read_text().strip()), 0)
@@ -156,6 +195,7 @@ def main(command: list[str]) -> int:
         check_health(list(health.groups()))
     if dashboard:
         check_dashboard(dashboard.group(1))
+        check_regimes(output, dashboard.group(1))
     say(f"letting live traffic run for {LIVE_S:.0f} s")
     time.sleep(LIVE_S)
     check(simulator_alive(), f"the live simulator still runs ({SIMULATOR_PID})")

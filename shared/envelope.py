@@ -21,8 +21,9 @@ class EventEnvelope(BaseModel):
         None, ge=1, description="Global, gap-free position in the event store; set on append."
     )
     subject_nip: str = Field(
-        description="NIP of the employee whose appraisal the event affects; the Kafka key. "
-        "'*' for events that concern everyone (written to every partition)."
+        description="NIP of the employee whose appraisal the event affects; the Kafka key is "
+        "its subject id (a keyed hash, never the NIP). '*' for events that concern everyone "
+        "(written to every partition)."
     )
     occurred_at: datetime = Field(description="When it happened in the world (UTC).")
     recorded_at: datetime = Field(description="When the event store accepted it (UTC).")

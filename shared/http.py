@@ -1,18 +1,23 @@
 """HTTP pieces both services share: error bodies, bearer authentication, health shape."""
 
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.auth import AuthError, Principal, ProviderUnavailable
 from shared.authority import Action, role_refusal
+from shared.db import is_unavailable
 from shared.input_errors import describe
 from shared.tokens import TokenVerifier
 
@@ -40,11 +45,32 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
                          (403, "Not allowed for this principal"), (404, "Unknown entity"),
                          (409, "Conflicts with current state"),
                          (415, "Body not sent as JSON"), (422, "Wrong type or breaks a rule"),
-                         (503, "The identity provider cannot be reached")]
+                         (503, "The identity provider or the database cannot be reached "
+                          "(see Retry-After); a period's close: appraisal cannot be (its "
+                          "curve check)")]
 }
 
 
-def install_error_handlers(app: FastAPI) -> None:
+STORE_RETRY_AFTER_S = 5
+UNAVAILABLE_ERRORS = (OSError, SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError)
+"""Exception types a lost database surfaces as; ``shared.db.is_unavailable`` decides."""
+
+
+def install_error_handlers(app: FastAPI, unavailable_code: str = "store_unavailable") -> None:
+    """Our error body for every refusal; a database that cannot be reached answers 503
+    ``unavailable_code`` with ``Retry-After`` (the transaction rolled back: nothing of the
+    request was stored), any other failure stays a 500."""
+
+    async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+        if not is_unavailable(exc):
+            raise exc
+        return error_response(503, unavailable_code,
+                              "the database cannot be reached; nothing was changed, retry later",
+                              headers={"Retry-After": str(STORE_RETRY_AFTER_S)})
+
+    for error_type in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error_type, _unavailable)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         problem = describe(exc.errors()[0], from_request=True)
@@ -120,3 +146,18 @@ def add_health(app: FastAPI, checks: Checks) -> None:
         if not ok:
             response.status_code = 503
         return {"status": "ok" if ok else "degraded", **dependencies}
+
+
+def add_metrics(app: FastAPI, registry: CollectorRegistry,
+                refresh: Callable[[], Awaitable[Any]] | None = None) -> None:
+    """``GET /metrics``: the registry in Prometheus' text format, after ``refresh`` updated
+    the gauges that are read on demand (a failing refresh leaves them as they were: the
+    metrics still answer while a dependency is down)."""
+
+    @app.get("/metrics", tags=["operations"])
+    async def prometheus() -> Response:
+        """Prometheus metrics (names and meanings: docs/operations.md)."""
+        if refresh is not None:
+            with contextlib.suppress(Exception):
+                await refresh()
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

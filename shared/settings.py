@@ -1,23 +1,55 @@
 """Settings both services share. Each service adds its own class with its own env prefix."""
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared import topics
+from shared.kafka_access import KafkaAccess, SaslMechanism, SecurityProtocol
 
 
 class KafkaSettings(BaseSettings):
-    """Where Kafka is. Env prefix ``ERK_KAFKA_``."""
+    """Where Kafka is and who this process is to it. Env prefix ``ERK_KAFKA_``. Each process
+    gets its own principal (intake, appraisal, an e-service: docs/operations.md); the
+    password has no default and is read from a file, so it is never in the environment."""
 
     model_config = SettingsConfigDict(env_prefix="ERK_KAFKA_", extra="ignore")
 
     bootstrap: str = Field("127.0.0.1:9092", description="Bootstrap servers, comma separated.")
+    security_protocol: SecurityProtocol = Field(
+        "PLAINTEXT", description="PLAINTEXT (no authentication) or SASL_PLAINTEXT.")
+    sasl_mechanism: SaslMechanism = Field("SCRAM-SHA-256", description="SASL mechanism.")
+    username: str | None = Field(None, description="The principal's name (SASL).")
+    password_file: Path | None = Field(
+        None, description="File holding the principal's password (SASL), mode 0600.")
     events_topic: str = Field(topics.EVENTS, description="Topic of committed events.")
     dlq_topic: str = Field(topics.EVENTS_DLQ, description="Dead-letter topic of events.")
     ingress_topic: str = Field(topics.INGRESS_ACTIVITIES, description="e-service commands in.")
+    attendance_topic: str = Field(topics.INGRESS_ATTENDANCE,
+                                  description="Attendance records in.")
     rejected_topic: str = Field(topics.INGRESS_REJECTED, description="Refused ingress records.")
+    outcomes_topic: str = Field(topics.INGRESS_OUTCOMES,
+                                description="What became of every ingress record.")
+    checkpoints_topic: str = Field(topics.CHECKPOINTS, description="Signed chain checkpoints.")
+
+    @model_validator(mode="after")
+    def _credentials(self) -> "KafkaSettings":
+        if self.security_protocol != "PLAINTEXT" and not (self.username and self.password_file):
+            raise ValueError(f"ERK_KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs "
+                             "ERK_KAFKA_USERNAME and ERK_KAFKA_PASSWORD_FILE")
+        return self
+
+    def access(self, bootstrap: str | None = None) -> KafkaAccess:
+        """What the client factories of ``shared.kafka`` take (the password read now);
+        ``bootstrap`` instead of the configured servers (a command's option)."""
+        servers = bootstrap or self.bootstrap
+        if self.security_protocol == "PLAINTEXT":
+            return KafkaAccess(servers)
+        assert self.password_file is not None  # the validator saw to it
+        return KafkaAccess(servers, self.security_protocol, self.sasl_mechanism,
+                           self.username, self.password_file.read_text().strip())
 
 
 class AuthSettings(BaseSettings):
@@ -36,13 +68,14 @@ class AuthSettings(BaseSettings):
         return self
 
 
-Role = Literal["employee", "superior", "eservice", "admin", "auditor", "dashboard"]
+Role = Literal["employee", "superior", "eservice", "admin", "auditor", "dashboard",
+               "treasurer"]
 """What a principal may do. Defined here so the settings can map an identity provider's
 roles onto it; ``shared.auth`` re-exports it."""
 
 # Without a role map, a token's roles are read as ours; of several, the first here wins.
-ROLE_PRECEDENCE: tuple[Role, ...] = ("admin", "auditor", "dashboard", "eservice", "superior",
-                                     "employee")
+ROLE_PRECEDENCE: tuple[Role, ...] = ("admin", "treasurer", "auditor", "dashboard", "eservice",
+                                     "superior", "employee")
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
                                    "ES256", "ES384", "ES512"})
 DISCOVERY_SUFFIX = "/.well-known/openid-configuration"

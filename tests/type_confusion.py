@@ -74,8 +74,8 @@ def wrong_values(schema: Mapping[str, Any], nullable: bool, value: Any) -> list[
         found += [("string", str(number)), ("boolean", True), ("integral float", float(number)),
                   ("decimal", number + 0.5)]
     elif kind == "number":
-        number = value if isinstance(value, int | float) and not isinstance(value, bool) else 1
-        found += [("string", str(number)), ("boolean", True), ("NaN", math.nan),
+        real = value if isinstance(value, int | float) and not isinstance(value, bool) else 1
+        found += [("string", str(real)), ("boolean", True), ("NaN", math.nan),
                   ("infinity", math.inf)]
     elif kind == "boolean":
         found += [("string", "true" if value else "false"), ("number 1", 1), ("number 0", 0)]

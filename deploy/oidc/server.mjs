@@ -19,8 +19,6 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
-import Provider from 'oidc-provider';
-
 const DEFAULT_TTL_S = 600;
 
 function keygen(file) {
@@ -39,7 +37,7 @@ function required(name) {
   return value;
 }
 
-function configuration(config, jwks) {
+function configuration(Provider, config, jwks) {
   const accounts = config.accounts ?? {};
   const roles = config.roles ?? {};
   return {
@@ -82,13 +80,15 @@ function configuration(config, jwks) {
   };
 }
 
-function serve() {
+// oidc-provider is loaded only to serve: keygen needs node:crypto alone
+async function serve() {
+  const { default: Provider } = await import('oidc-provider');
   const host = process.env.OIDC_HOST || '127.0.0.1';
   const port = Number(required('OIDC_PORT'));
   const config = JSON.parse(readFileSync(required('OIDC_CONFIG'), 'utf8'));
   const jwks = JSON.parse(readFileSync(required('OIDC_KEYS'), 'utf8'));
   const issuer = process.env.OIDC_ISSUER || `http://${host}:${port}`;
-  const provider = new Provider(issuer, configuration(config, jwks));
+  const provider = new Provider(issuer, configuration(Provider, config, jwks));
   provider.on('server_error', (_ctx, err) => console.error('server_error', err));
   const server = createServer(provider.callback());
   server.listen(port, host, () => console.log(`oidc-provider ${issuer} ready`));
@@ -98,7 +98,7 @@ function serve() {
 
 const [command, file] = process.argv.slice(2);
 if (command === 'keygen' && file) keygen(file);
-else if (command === 'serve') serve();
+else if (command === 'serve') await serve();
 else {
   console.error('usage: node server.mjs serve | keygen FILE');
   process.exit(2);

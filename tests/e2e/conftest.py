@@ -22,16 +22,19 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 
+from shared.kafka import admin as kafka_admin
 from shared.settings import AuthSettings
 from tests.e2e.support import EVENTS_PARTITIONS, KAFKA, Service, System, Topics, free_port
+from tests.support.kafka import security_env
+from tests.support.pseudonyms import pseudonym_env
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 60.0
 # Service settings the test sets itself; anything inherited under these prefixes is dropped
 # so a developer's shell (e.g. INTAKE_POLICY_FILE, the dev ports) cannot leak in.
-OWNED_PREFIXES = ("INTAKE_", "APPRAISAL_", "ERK_KAFKA_", "ERK_CLOCK_")
+OWNED_PREFIXES = ("INTAKE_", "APPRAISAL_", "ERK_KAFKA_", "ERK_CLOCK_", "ERK_KEYS_")
 MODULES = {"intake": "services.intake.entrypoints.cli",
            "appraisal": "services.appraisal.entrypoints.cli"}
 Restart = Callable[..., Awaitable[None]]
@@ -42,20 +45,29 @@ def _environment(system: System, intake_port: int, appraisal_port: int,
     env = {k: v for k, v in os.environ.items() if not k.startswith(OWNED_PREFIXES)}
     suffix = uuid.uuid4().hex[:8]
     env.update({
+        **security_env(),
+        **pseudonym_env(),  # the stack's principal (admin: the topics are the test's own)
         "PYTHONUNBUFFERED": "1",
         "ERK_JWT_SECRET": AuthSettings().secret.get_secret_value(),  # type: ignore[call-arg]
-        "ERK_KAFKA_BOOTSTRAP": KAFKA,
+        "ERK_KAFKA_BOOTSTRAP": KAFKA.bootstrap,
         "ERK_KAFKA_EVENTS_TOPIC": system.topics.events,
         "ERK_KAFKA_INGRESS_TOPIC": system.topics.ingress,
         "ERK_KAFKA_REJECTED_TOPIC": system.topics.rejected,
         "ERK_KAFKA_DLQ_TOPIC": system.topics.dlq,
+        "ERK_KAFKA_OUTCOMES_TOPIC": system.topics.outcomes,
+        "ERK_KAFKA_ATTENDANCE_TOPIC": system.topics.attendance,
         "INTAKE_DATABASE_URL": system.intake_db,
         "INTAKE_HTTP_PORT": str(intake_port),
         "INTAKE_INGRESS_GROUP": f"erk-e2e-ingress-{suffix}",
         "INTAKE_RELAY_IDLE_POLL_S": "0.2",
+        "INTAKE_APPRAISAL_URL": system.appraisal_url,  # the close's distribution check
         "APPRAISAL_DATABASE_URL": system.appraisal_db,
         "APPRAISAL_HTTP_PORT": str(appraisal_port),
         "APPRAISAL_CONSUMER_GROUP": f"erk-e2e-appraisal-{suffix}",
+        "APPRAISAL_KEY_CACHE_S": "1",
+        # the session's key store (tests/conftest.py)
+        "ERK_KEYS_DATABASE_URL": os.environ["ERK_KEYS_DATABASE_URL"],
+        "ERK_KEYS_MASTER_KEY_FILE": os.environ["ERK_KEYS_MASTER_KEY_FILE"],
         **({"ERK_CLOCK_AT": clock_at} if clock_at else {}),
     })
     return env
@@ -118,14 +130,15 @@ async def system(create_database: Callable[[str], Awaitable[str]],
                  tmp_path_factory: pytest.TempPathFactory,
                  clock_at: str | None) -> AsyncIterator[System]:
     """Both services as subprocesses on fresh databases, topics and consumer groups."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    admin = kafka_admin(KAFKA)
     await admin.start()
     run = uuid.uuid4().hex[:10]
     topics = Topics(*(f"erk.e2e.{purpose}.{run}" for purpose in
-                      ("events", "ingress", "rejected", "dlq")))
+                      ("events", "ingress", "rejected", "dlq", "outcomes", "attendance")))
     await admin.create_topics([NewTopic(topics.events, EVENTS_PARTITIONS, 1),
                                NewTopic(topics.ingress, 3, 1), NewTopic(topics.rejected, 1, 1),
-                               NewTopic(topics.dlq, 1, 1)])
+                               NewTopic(topics.dlq, 1, 1), NewTopic(topics.outcomes, 1, 1),
+                               NewTopic(topics.attendance, 3, 1)])
     intake_port, appraisal_port = free_port(), free_port()
     system = System(
         intake_url=f"http://127.0.0.1:{intake_port}",

@@ -1,7 +1,6 @@
 """Helpers of the end-to-end tests: the running system's handle and a bounded poll."""
 
 import asyncio
-import os
 import socket
 import subprocess
 import time
@@ -12,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from shared.auth import Principal, Role, issue_token
-from shared.settings import AuthSettings
+from shared.settings import AuthSettings, KafkaSettings
 
 LOG_TAIL_CHARS = 6000
-KAFKA = os.environ.get("ERK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+KAFKA = KafkaSettings().access()
 EVENTS_PARTITIONS = 6
 
 
@@ -31,6 +30,8 @@ class Topics:
     ingress: str
     rejected: str
     dlq: str
+    outcomes: str
+    attendance: str
 
 
 @dataclass

@@ -24,6 +24,7 @@ from tests.support.oidc_provider import (
     oidc_environment,
     start_provider,
 )
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -52,9 +53,8 @@ async def appraisal(provider: Provider,
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=PORT,
                                            log_level="warning"))
     serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "appraisal did not start"
-        await asyncio.sleep(0.05)
+    await eventually(lambda: server.started or serving.done(), timeout=30, what="appraisal up")
+    assert not serving.done(), "appraisal did not start"
     try:
         yield f"http://127.0.0.1:{PORT}"
     finally:

@@ -119,3 +119,24 @@ async def test_docs_render_offline_with_an_authorize_button(
         assert offline.errors == []
     finally:
         await context.close()
+
+
+async def test_the_asyncapi_page_renders_offline(system: System, browser: Browser) -> None:
+    context = await browser.new_context()
+    try:
+        offline = OfflinePage(await context.new_page())
+        await offline.start()
+        response = await offline.page.goto(f"{system.intake_url}/asyncapi", wait_until="load")
+        assert response is not None and response.status == 200
+        heading = await offline.shown("#channel-ingress")
+        assert "erk.ingress.activities.v1" in await heading.inner_text()
+        headers = await offline.shown("#message-ReportActivity ~ table")
+        assert "authorization" in await headers.first.inner_text()
+        await offline.page.click("a[href='#schema-IngressOutcome']")  # the links lead on
+        assert await offline.page.locator("#schema-IngressOutcome").is_visible()
+        yaml_link = await offline.page.get_attribute("a[href='asyncapi.yaml']", "href")
+        document = await context.request.get(f"{system.intake_url}/{yaml_link}")
+        assert document.ok and "asyncapi: 3.0.0" in await document.text()
+        assert offline.remote == [] and offline.errors == []
+    finally:
+        await context.close()

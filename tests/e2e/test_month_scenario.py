@@ -43,8 +43,8 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
+from shared.kafka import raw_producer
 from shared.policy import default_policy_path, load_policy
 from tests.e2e.support import KAFKA, System, eventually
 
@@ -126,7 +126,7 @@ async def test_month_of_a_unit(system: System) -> None:
         retries = [s1_kafka[0],  # the same record again
                    {**s1_kafka[1], "activity_id": str(uuid.uuid4())}]  # same external ref
         token = system.token(ESAMSAT, "eservice")
-        producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
+        producer = raw_producer(KAFKA, acks="all")
         await producer.start()
         try:
             for body in s1_kafka + s3_kafka + retries:
@@ -361,4 +361,5 @@ def row(nip: str, approved: int, results: float, behaviour: float, score: float,
             "approved_minutes": approved, "target_minutes": 6000, "results_pct": results,
             "behaviour_score": behaviour, "score": score, "category": category,
             "allowance_pct": allowance, "state": "final", "reasons": reasons,
+            "objection": None, "payable": True,  # final, nobody objected
             "pace": None}  # a closed month has no pace

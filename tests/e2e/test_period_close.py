@@ -9,12 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from sqlalchemy import select
 
 from services.intake.adapters.tables import events
 from shared.codec import decode_envelope
 from shared.db import make_engine
+from shared.kafka import raw_consumer
 from shared.policy import default_policy_path, load_policy
 from tests.e2e.conftest import Restart
 from tests.e2e.support import EVENTS_PARTITIONS, KAFKA, System, eventually
@@ -60,7 +61,7 @@ async def closes_in_store(system: System) -> list[tuple[str, str]]:
 
 async def closes_on_topic(system: System) -> set[tuple[str, str, int]]:
     """(period, actor, partition) of every PeriodClosed on the events topic."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
+    consumer = raw_consumer(KAFKA, enable_auto_commit=False)
     await consumer.start()
     try:
         tps = [TopicPartition(system.topics.events, p) for p in range(EVENTS_PARTITIONS)]

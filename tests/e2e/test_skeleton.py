@@ -3,9 +3,7 @@ through the PostgreSQL event store and Kafka, and comes out of appraisal's HTTP 
 pending; the direct superior's approval turns it approved."""
 
 import uuid
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -19,8 +17,14 @@ BOSS = "196804111993031009"
 STAFF = "199001012015032001"
 
 
+@pytest.fixture(scope="module")
+def clock_at() -> str:
+    """Both services start on a fixed instant (ERK_CLOCK_AT), never the machine's date."""
+    return "2026-05-20T10:00:00+07:00"
+
+
 def today() -> str:
-    return datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
+    return "2026-05-20"  # the services' 'today' (clock_at)
 
 
 async def test_activity_from_intake_to_appraisal_and_approved(system: System) -> None:

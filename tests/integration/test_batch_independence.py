@@ -1,14 +1,19 @@
 """Projections are a function of the event order alone, never of how the stream is cut
 into batches: the same history applied in one batch, one event at a time, and in random
 cuts gives identical tables (late joiners around period closes and policies included, and
-activities still waiting at a close becoming "not validated in time")."""
+activities still waiting at a close becoming "not validated in time"); and, as a property,
+any cut of any generated history (``tests.support.strategies.histories``)."""
 
 import random
 from collections.abc import Sequence
 from datetime import date
+from itertools import pairwise
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
 
 from services.appraisal.adapters.checksum import table_checksums
 from services.appraisal.domain.records import Record
@@ -16,6 +21,8 @@ from services.appraisal.projections.activities import activities
 from services.appraisal.service_layer.batches import apply_records
 from shared.db import make_engine
 from tests.support.history import History, organisation_history, wire
+from tests.support.recount import projected, recount
+from tests.support.strategies import histories
 
 pytestmark = pytest.mark.integration
 
@@ -93,9 +100,11 @@ def cut(items: list[Record], rng: random.Random) -> list[list[Record]]:
 
 
 async def test_projections_do_not_depend_on_batching(create_database) -> None:
-    stream = records(history_with_late_joiners())
+    history = history_with_late_joiners()
+    stream = records(history)
     whole_url = await create_database("appraisal")
     whole = await project(whole_url, [stream])
+    assert await projected(whole_url) == recount(history.envelopes)
     closed_waiting = await not_validated(whole_url)
     # the two waiting activities above, and the amendment still pending at the close
     assert closed_waiting == {"2026-02": 3}, closed_waiting
@@ -107,3 +116,43 @@ async def test_projections_do_not_depend_on_batching(create_database) -> None:
     assert random_cuts == whole
     one_by_one = await project(await create_database("appraisal"), [[r] for r in stream])
     assert one_by_one == whole
+
+
+@st.composite
+def cut_points(draw: st.DrawFn, size: int) -> list[int]:
+    return sorted(draw(st.sets(st.integers(1, max(1, size - 1)), max_size=12)))
+
+
+@pytest.fixture(scope="module")
+async def two_databases(create_database: Any) -> tuple[str, str]:
+    return await create_database("appraisal"), await create_database("appraisal")
+
+
+async def empty(url: str) -> None:
+    """Every projection table emptied, so one database serves example after example."""
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            names = [name for name in await conn.scalars(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+                if "version" not in name]  # the migrations' own bookkeeping stays
+            await conn.execute(text(f"TRUNCATE {', '.join(names)}"))
+    finally:
+        await engine.dispose()
+
+
+@given(data=st.data())
+@settings(max_examples=10)
+async def test_any_cut_of_any_generated_history_gives_the_same_tables(
+        two_databases: tuple[str, str], data: st.DataObject) -> None:
+    history = data.draw(histories(max_steps=40))
+    stream = records(history)
+    cuts = data.draw(cut_points(len(stream)))
+    batches = [stream[a:b] for a, b in pairwise([0, *cuts, len(stream)])]
+    assert sum(map(len, batches)) == len(stream)
+    whole_url, cut_url = two_databases
+    for url in two_databases:
+        await empty(url)
+    whole = await project(whole_url, [stream])
+    assert await project(cut_url, batches) == whole
+    assert await projected(cut_url) == recount(history.envelopes)

@@ -6,30 +6,155 @@ every projection run ended with the consumer positions at the end offsets, our c
 the straightforward handler produced the same projections (checksums) on the same prefix,
 intake's accepted count equals the events in the store equals the records Kafka
 acknowledged, and the replays into PostgreSQL and SQLite equal each other and a live run.
+
+The harness's own flags are not trusted alone: it runs with ``ERK_BENCH_KEEP_DATABASES=1``,
+and this test recounts from the databases it left (then drops them): activities and minutes
+in each projection against a count made here from the same synthetic history, the event
+store's rows against the requests intake answered with success, and each replay against
+its store.
 """
 
+import asyncio
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import pytest
+
+from shared.envelope import EventEnvelope
+from tests.perf import infra
+from tests.support.history import organisation_history
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_smoke_run_measures_correct_results(tmp_path: Path) -> None:
+MONTH_TOTALS = ("SELECT count(*), coalesce(sum(pending_minutes + approved_minutes + "
+                "rejected_minutes + revision_minutes + not_validated_minutes), 0), "
+                "coalesce(sum(approved_minutes), 0), coalesce(sum(rejected_minutes), 0) "
+                "FROM employee_months")
+
+
+def recount(envelopes: Iterable[EventEnvelope]) -> dict[str, int]:
+    """What any projection of these events must hold, counted by hand: every reported
+    activity once, all their minutes, and the minutes whose last decision approved or
+    rejected them."""
+    minutes: dict[str, int] = {}
+    last: dict[str, str] = {}
+    for envelope in envelopes:
+        payload = envelope.payload
+        if envelope.event_type == "ActivityReported":
+            minutes[payload["activity_id"]] = payload["minutes"]
+        elif envelope.event_type == "ReviewSubmitted" and payload["review"]["kind"] == (
+                "validation"):
+            last[payload["review"]["activity_id"]] = payload["review"]["decision"]
+    decided = {d: sum(m for a, m in minutes.items() if last.get(a) == d)
+               for d in ("approved", "rejected")}
+    return {"activities": len(minutes), "minutes": sum(minutes.values()), **decided}
+
+
+async def projected(name: str) -> dict[str, int]:
+    conn = await asyncpg.connect(infra.asyncpg_url(name))
+    try:
+        activities = await conn.fetchval("SELECT count(*) FROM activities")
+        _, total, approved, rejected = await conn.fetchrow(MONTH_TOTALS)
+    finally:
+        await conn.close()
+    return {"activities": activities, "minutes": total, "approved": approved,
+            "rejected": rejected}
+
+
+async def store_counts(name: str) -> tuple[int, int, int]:
+    """(events, highest position, ActivityReported events) of an event store."""
+    conn = await asyncpg.connect(infra.asyncpg_url(name))
+    try:
+        row = await conn.fetchrow(
+            "SELECT count(*), coalesce(max(position), 0), "
+            "count(*) FILTER (WHERE event_type = 'ActivityReported') FROM events")
+    finally:
+        await conn.close()
+    return row[0], row[1], row[2]
+
+
+def sqlite_activities(path: str) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("SELECT count(*) FROM activities").fetchone()[0])
+
+
+def kept(results: dict[str, Any], purpose: str, benchmark: str) -> list[str]:
+    return [n for n in results["kept"][benchmark]["databases"]
+            if n.startswith(f"erk_bench_{purpose}_")]
+
+
+async def drop_kept(results: dict[str, Any]) -> None:
+    admin = await asyncpg.connect(infra.ADMIN_DSN)
+    try:
+        for part in results.get("kept", {}).values():
+            for name in part["databases"]:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def test_smoke_run_measures_correct_results(tmp_path: Path, create_database: object) -> None:
+    del create_database  # makes the session's key store, which the bench's intake seals with
     out = tmp_path / "bench.json"
     run = subprocess.run(
         [sys.executable, "-m", "tests.perf", "run", "--smoke", "--json", str(out),
          "--logs", str(tmp_path / "logs")],
-        cwd=ROOT, env={**os.environ, "COLUMNS": "160"}, capture_output=True, text=True,
-        timeout=300, check=False)
+        cwd=ROOT, env={**os.environ, "COLUMNS": "160", infra.KEEP_DATABASES: "1"},
+        capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     results = json.loads(out.read_text())
+    try:
+        check_flags(results)
+        asyncio.run(check_recounts(results))
+    finally:
+        asyncio.run(drop_kept(results))
+        for part in results.get("kept", {}).values():
+            for path in part["files"]:
+                Path(path).unlink(missing_ok=True)
+
+
+async def check_recounts(results: dict[str, Any]) -> None:
+    projection = results["projection"]
+    history = organisation_history(projection["events"], seed=7).envelopes
+    assert len(history) == projection["events"]
+    # ours on the whole topic, ours on the prefix, the straightforward handler on the prefix
+    whole, prefix, plain = kept(results, "appraisal", "projection")
+    expected = recount(history)
+    assert expected["approved"] > 0 and expected["rejected"] > 0
+    assert await projected(whole) == expected
+    expected_prefix = recount(history[:projection["prefix_events"]])
+    assert await projected(prefix) == expected_prefix
+    assert await projected(plain) == expected_prefix
+
+    check = results["intake"]["check"]
+    (store,) = kept(results, "intake", "intake")
+    events, highest, activities = await store_counts(store)
+    assert highest == events  # gap-free positions
+    assert activities - check["activities_before"] == check["accepted"]
+
+    (size,) = [size for size in results["replay"] if size != "wall_s"]  # smoke: one size
+    filled = organisation_history(int(size), seed=11).envelopes
+    (store,), (replayed,) = kept(results, "store", "replay"), kept(results, "replay", "replay")
+    (sqlite,) = results["kept"]["replay"]["files"]
+    events, highest, activities = await store_counts(store)
+    assert (events, highest, activities) == (len(filled), len(filled),
+                                             recount(filled)["activities"])
+    assert results["replay"][size]["fill"]["events"] == events
+    assert await projected(replayed) == recount(filled)
+    assert sqlite_activities(sqlite) == activities
+
+
+def check_flags(results: dict[str, Any]) -> None:
     assert results["smoke"] is True
     assert {"cpu", "cores", "ram_gb", "python", "postgresql", "kafka", "git_commit",
             "load_average"} <= set(results["machine"])

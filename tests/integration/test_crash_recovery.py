@@ -21,14 +21,13 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -42,14 +41,17 @@ from services.intake.adapters.tables import events as store_events
 from shared.auth import Principal, issue_token
 from shared.codec import decode_envelope
 from shared.db import make_engine
+from shared.kafka import raw_consumer, raw_producer
 from shared.policy import default_policy_path
-from shared.settings import AuthSettings
+from shared.settings import AuthSettings, KafkaSettings
 from tests.support.history import History, organisation_history, wire
+from tests.support.recount import projected, recount
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-KAFKA = os.environ.get("ERK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+KAFKA = KafkaSettings().access()
 PARTITIONS = 3
 EVENTS = 52_000
 KILLS = 6
@@ -103,7 +105,7 @@ class Service:
 async def produce(topic: str, history: History, duplicates: list[int]) -> int:
     """Publish like the relay does (keys, broadcasts on every partition), re-publishing the
     events at ``duplicates`` (indexes) once more right after they first went out."""
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all", enable_idempotence=True,
+    producer = raw_producer(KAFKA, acks="all", enable_idempotence=True,
                                 linger_ms=5, max_batch_size=512 * 1024)
     await producer.start()
     sent = 0
@@ -131,7 +133,7 @@ async def produce(topic: str, history: History, duplicates: list[int]) -> int:
 
 
 async def end_offsets(topic: str) -> dict[int, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
+    consumer = raw_consumer(KAFKA)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
@@ -146,7 +148,7 @@ async def stored_offsets(engine: AsyncEngine, topic: str) -> dict[int, int]:
 
 async def apply_uninterrupted(engine: AsyncEngine, topic: str, ends: dict[int, int]) -> int:
     """Read the topic from the beginning and apply it in-process, batch after batch."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False,
+    consumer = raw_consumer(KAFKA, enable_auto_commit=False,
                                 max_partition_fetch_bytes=4 * 1024 * 1024)
     await consumer.start()
     store, applied = ProjectionService(engine), 0
@@ -203,10 +205,12 @@ async def test_killed_appraisal_converges_to_the_uninterrupted_projections(
             if round_ == KILLS:
                 break
             # let it make some progress, then kill it at a random moment
-            while sum((await stored_offsets(live, topic)).values()) == before:
+            async def progressed(service: Service = service, before: int = before) -> bool:
                 service.check_alive()
-                await asyncio.sleep(0.02)
-            await asyncio.sleep(rng.uniform(0.0, 1.2))
+                return sum((await stored_offsets(live, topic)).values()) != before
+
+            await eventually(progressed, timeout=120, interval=0.02, what="progress")
+            await asyncio.sleep(rng.uniform(0.0, 1.2))  # a random moment: the point
             service.kill()
             stored = await stored_offsets(live, topic)
             progress.append(sum(stored.values()))
@@ -217,10 +221,7 @@ async def test_killed_appraisal_converges_to_the_uninterrupted_projections(
             service.check_alive()
             return await stored_offsets(live, topic) == ends
 
-        deadline = time.monotonic() + 240
-        while not await caught_up():
-            assert time.monotonic() < deadline, "appraisal did not catch up"
-            await asyncio.sleep(0.2)
+        await eventually(caught_up, timeout=240, interval=0.2, what="appraisal caught up")
         service.stop()
     finally:
         service.stop()
@@ -234,6 +235,8 @@ async def test_killed_appraisal_converges_to_the_uninterrupted_projections(
         async with live.connect() as conn:
             live_sums = await table_checksums(conn)
             letters = await conn.scalar(select(func.count()).select_from(dead_letters))
+        # counted from the events themselves, not by a second run of the same projection
+        assert await projected(live) == recount(history.envelopes)
         async with reference.connect() as conn:
             reference_sums = await table_checksums(conn)
     finally:
@@ -258,6 +261,7 @@ async def test_killed_appraisal_converges_to_the_uninterrupted_projections(
 
 STAFF = [f"199001012015031{i:03d}" for i in range(1, 9)]  # birth, appointment, sex, number
 BOSS = "196804111993031009"
+INTAKE_STARTS_AT, WORK_DATE = "2026-03-18T09:00:00+07:00", "2026-03-18"
 
 
 def bearer(subject: str, role: str) -> dict[str, str]:
@@ -267,14 +271,13 @@ def bearer(subject: str, role: str) -> dict[str, str]:
 
 
 async def wait_healthy(client: httpx.AsyncClient, service: Service) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    async def answers() -> bool:
         service.check_alive()
         with contextlib.suppress(httpx.HTTPError):
-            if (await client.get("/health")).status_code in (200, 503):
-                return
-        await asyncio.sleep(0.1)
-    raise AssertionError("intake did not come up")
+            return (await client.get("/health")).status_code in (200, 503)
+        return False
+
+    await eventually(answers, timeout=60, interval=0.1, what="intake answering /health")
 
 
 @pytest.fixture
@@ -283,16 +286,19 @@ async def intake_stack(create_database: CreateDb, create_topic: CreateTopic,
     url = await create_database("intake")
     topic = await create_topic("events", PARTITIONS)
     ingress, rejected = await create_topic("ingress", 1), await create_topic("rejected", 1)
+    outcomes = await create_topic("outcomes", 1)
     port = free_port()
     env = {"INTAKE_DATABASE_URL": url, "INTAKE_HTTP_PORT": str(port),
            "ERK_KAFKA_EVENTS_TOPIC": topic, "ERK_KAFKA_INGRESS_TOPIC": ingress,
            "ERK_KAFKA_REJECTED_TOPIC": rejected, "INTAKE_INGRESS_GROUP": f"g-{uuid.uuid4()}",
-           "INTAKE_POLICY_FILE": str(default_policy_path())}
+           "ERK_KAFKA_OUTCOMES_TOPIC": outcomes,
+           "INTAKE_POLICY_FILE": str(default_policy_path()),
+           "ERK_CLOCK_AT": INTAKE_STARTS_AT}  # each start (also the restart) on that instant
     service = Service("services.intake.entrypoints.cli", env, tmp_path / "intake.log")
     engine = make_engine(url)
     try:
         yield {"service": service, "engine": engine, "topic": topic,
-               "base": f"http://127.0.0.1:{port}"}
+               "base": f"http://127.0.0.1:{port}", "ingress": ingress, "outcomes": outcomes}
     finally:
         service.stop()
         await engine.dispose()
@@ -318,7 +324,7 @@ async def test_killed_intake_loses_no_accepted_event(intake_stack: dict[str, Any
     accepted: set[str] = set()
     attempted = 0
     answers: Counter[str] = Counter()
-    work_date = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()  # intake's 'today'
+    work_date = WORK_DATE  # intake's 'today' (a fixed date, not the machine's)
     stop = asyncio.Event()
 
     async def worker(nip: str) -> None:
@@ -343,14 +349,16 @@ async def test_killed_intake_loses_no_accepted_event(intake_stack: dict[str, Any
 
     workers = [asyncio.create_task(worker(nip)) for nip in STAFF for _ in range(3)]
     try:
-        await asyncio.sleep(2.0)
+        await eventually(lambda: len(accepted) > 50, timeout=60, what="50 reports accepted")
         before_kill = len(accepted)
         service.kill()  # mid-way: requests in flight, relay publishing
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)  # down for a while: the workers' requests fail meanwhile
         service.start()
         async with httpx.AsyncClient(base_url=intake_stack["base"], timeout=10) as client:
             await wait_healthy(client, service)
-        await asyncio.sleep(1.5)
+        restarted_with = len(accepted)
+        await eventually(lambda: len(accepted) > restarted_with + 10, timeout=60,
+                         what="reports accepted after the restart")
     finally:
         stop.set()
         await asyncio.gather(*workers)
@@ -367,7 +375,7 @@ async def test_killed_intake_loses_no_accepted_event(intake_stack: dict[str, Any
     # ... and on Kafka, once the restarted relay has caught up
     seen: set[str] = set()
     positions: set[int] = set()
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
+    consumer = raw_consumer(KAFKA, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign([TopicPartition(intake_stack["topic"], p) for p in range(PARTITIONS)])
@@ -427,17 +435,18 @@ async def test_failed_batch_rewinds_to_the_stored_positions(
                                   poll_ms=50)
     task = asyncio.create_task(consumer.run())
     try:
-        deadline = time.monotonic() + 90
-        while await stored_offsets(live, topic) != ends:
+        async def caught_up() -> bool:
             assert not task.done(), task.exception()
-            assert time.monotonic() < deadline, "consumer did not catch up"
-            await asyncio.sleep(0.1)
+            return await stored_offsets(live, topic) == ends
+
+        await eventually(caught_up, timeout=90, interval=0.1, what="the consumer caught up")
         assert metrics.registry.get_sample_value("erk_consumer_batch_failures_total") == 4
         await apply_uninterrupted(reference, topic, ends)
         async with live.connect() as conn:
             live_sums = await table_checksums(conn)
         async with reference.connect() as conn:
             assert live_sums == await table_checksums(conn)
+        assert await projected(live) == recount(history.envelopes)
         assert sent > 3_000
     finally:
         task.cancel()

@@ -4,7 +4,6 @@ skips, then applies them in order; metrics count all of it."""
 
 import asyncio
 import contextlib
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
@@ -12,7 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
@@ -27,22 +26,17 @@ from services.appraisal.service_layer.batches import ProjectionService
 from shared.codec import UPCASTERS, encode
 from shared.db import make_engine
 from shared.events import ActivityReported
+from shared.kafka import raw_consumer, raw_producer
+from shared.settings import KafkaSettings
 from tests.support.history import History, nip, wire
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
-KAFKA = os.environ.get("ERK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+KAFKA = KafkaSettings().access()
 PARTITIONS = 3
 CreateDb = Callable[[str], Awaitable[str]]
 CreateTopic = Callable[..., Awaitable[str]]
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 30) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.1)
 
 
 async def status_of(engine: AsyncEngine, activity_id: uuid.UUID) -> dict[str, Any] | None:
@@ -53,7 +47,7 @@ async def status_of(engine: AsyncEngine, activity_id: uuid.UUID) -> dict[str, An
 
 
 async def dlq_records(topic: str, expected: int) -> list[Any]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest",
+    consumer = raw_consumer(KAFKA, topic, auto_offset_reset="earliest",
                                 enable_auto_commit=False)
     await consumer.start()
     found: list[Any] = []
@@ -84,7 +78,7 @@ async def stack(create_database: CreateDb, create_topic: CreateTopic) -> AsyncIt
                                   f"erk-test-{uuid.uuid4().hex[:8]}", metrics, max_batch=500,
                                   poll_ms=50)
     task = asyncio.create_task(consumer.run())
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all", enable_idempotence=True)
+    producer = raw_producer(KAFKA, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         yield {"url": url, "topic": topic, "dlq": dlq, "engine": engine, "metrics": metrics,
@@ -184,14 +178,13 @@ async def test_poison_records_are_dead_lettered_and_hold_their_key(
     # metrics: dead letters by code, held keys, parked records, events applied
     for code in poison:
         assert sample(metrics, "erk_dead_letters_total", code=code) == 1
-    await asyncio.sleep(0)
 
     async def backlog_seen() -> bool:
         held = sum(sample(metrics, "erk_held_keys", partition=str(p)) for p in range(3))
         parked = sum(sample(metrics, "erk_parked_records", partition=str(p)) for p in range(3))
         return held == 4 and parked == 13
 
-    await eventually(backlog_seen, within=15)
+    await eventually(backlog_seen, timeout=15)
     assert sample(metrics, "erk_events_applied_total") == 6 + 5 + PARTITIONS + 1
 
     # the operator lists them...
@@ -235,7 +228,7 @@ async def test_poison_records_are_dead_lettered_and_hold_their_key(
         parked = sum(sample(metrics, "erk_parked_records", partition=str(p)) for p in range(3))
         return held == 0 and parked == 0
 
-    await eventually(released, within=15)
+    await eventually(released, timeout=15)
     empty = await cli("list", "--url", stack["url"])
     assert "no open dead letters" in empty.output
     assert not stack["task"].done()

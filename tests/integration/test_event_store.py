@@ -19,6 +19,8 @@ from shared.chain import GENESIS_HASH, chain_hash
 from shared.codec import decode_payload
 from shared.envelope import EventEnvelope
 from shared.events import PeriodClosed
+from tests.support.keys import TEST_KEYS
+from tests.support.waiting import eventually, never
 
 pytestmark = pytest.mark.integration
 
@@ -60,10 +62,10 @@ async def verify_chain(engine: AsyncEngine) -> int:
 async def test_append_assigns_gap_free_positions_and_a_valid_chain(engine: AsyncEngine) -> None:
     before = await head(engine)
     stream = new_stream()
-    async with PostgresUnitOfWork(engine, Context(ADMIN)) as uow:
+    async with PostgresUnitOfWork(engine, Context(ADMIN), TEST_KEYS) as uow:
         recorded = [uow.record(event(), stream, v, NIP) for v in (1, 2, 3)]
     assert [r.position for r in recorded] == [before + 1, before + 2, before + 3]
-    async with PostgresUnitOfWork(engine, Context(ADMIN)) as uow:
+    async with PostgresUnitOfWork(engine, Context(ADMIN), TEST_KEYS) as uow:
         later = uow.record(event(), stream, 4, NIP)
     assert later.position == before + 4
 
@@ -77,13 +79,13 @@ async def test_append_assigns_gap_free_positions_and_a_valid_chain(engine: Async
 
 async def test_empty_unit_of_work_appends_nothing(engine: AsyncEngine) -> None:
     before = await head(engine)
-    async with PostgresUnitOfWork(engine, Context(ADMIN)):
+    async with PostgresUnitOfWork(engine, Context(ADMIN), TEST_KEYS):
         pass
     assert await head(engine) == before
 
 
 async def test_chain_detects_tampering_with_the_canonical_form(engine: AsyncEngine) -> None:
-    async with PostgresUnitOfWork(engine, Context(ADMIN)) as uow:
+    async with PostgresUnitOfWork(engine, Context(ADMIN), TEST_KEYS) as uow:
         uow.record(event(), new_stream(), 1, NIP)
     (last,) = (await read_all(engine, await head(engine) - 1))
     async with engine.connect() as conn:
@@ -96,13 +98,13 @@ async def test_chain_detects_tampering_with_the_canonical_form(engine: AsyncEngi
 
 async def test_existing_stream_version_conflicts_and_stores_nothing(engine: AsyncEngine) -> None:
     stream = new_stream()
-    async with PostgresUnitOfWork(engine, Context(ADMIN)) as uow:
+    async with PostgresUnitOfWork(engine, Context(ADMIN), TEST_KEYS) as uow:
         uow.record(event(), stream, 1, NIP)
     before = await head(engine)
 
     other = new_stream()
     with pytest.raises(ConcurrencyConflict):
-        async with PostgresUnitOfWork(engine, Context(ADMIN)) as uow:
+        async with PostgresUnitOfWork(engine, Context(ADMIN), TEST_KEYS) as uow:
             uow.record(event(), other, 1, NIP)   # fine on its own ...
             uow.record(event(), stream, 1, NIP)  # ... but this version exists
     assert await head(engine) == before
@@ -111,7 +113,7 @@ async def test_existing_stream_version_conflicts_and_stores_nothing(engine: Asyn
         assert await conn.scalar(select(func.count()).where(events.c.stream_id == stream)) == 1
 
     # the store goes on without a gap
-    async with PostgresUnitOfWork(engine, Context(ADMIN)) as uow:
+    async with PostgresUnitOfWork(engine, Context(ADMIN), TEST_KEYS) as uow:
         ok = uow.record(event(), stream, 2, NIP)
     assert ok.position == before + 1
     assert await verify_chain(engine) == before + 1
@@ -120,7 +122,7 @@ async def test_existing_stream_version_conflicts_and_stores_nothing(engine: Asyn
 async def test_failing_unit_of_work_rolls_back(engine: AsyncEngine) -> None:
     before = await head(engine)
     with pytest.raises(RuntimeError):
-        async with PostgresUnitOfWork(engine, Context(ADMIN)) as uow:
+        async with PostgresUnitOfWork(engine, Context(ADMIN), TEST_KEYS) as uow:
             uow.record(event(), new_stream(), 1, NIP)
             raise RuntimeError("handler failed")
     assert await head(engine) == before
@@ -131,7 +133,7 @@ async def test_failing_unit_of_work_rolls_back(engine: AsyncEngine) -> None:
     ["UPDATE events SET actor = 'mallory'", "DELETE FROM events", "TRUNCATE events"],
 )
 async def test_events_are_immutable(engine: AsyncEngine, statement: str) -> None:
-    async with PostgresUnitOfWork(engine, Context(ADMIN)) as uow:
+    async with PostgresUnitOfWork(engine, Context(ADMIN), TEST_KEYS) as uow:
         uow.record(event(), new_stream(), 1, NIP)
     before = await head(engine)
     async with engine.connect() as conn:
@@ -151,7 +153,7 @@ async def test_concurrent_writers_get_gap_free_unique_positions(engine: AsyncEng
         stream = new_stream()
         for version in range(1, appends + 1):
             context = Context(Principal(f"writer-{index}", "admin"))
-            async with PostgresUnitOfWork(engine, context) as uow:
+            async with PostgresUnitOfWork(engine, context, TEST_KEYS) as uow:
                 recorded = uow.record(event(), stream, version, NIP)
             assert recorded.position is not None
             positions.append(recorded.position)
@@ -189,25 +191,22 @@ async def test_reader_never_sees_a_position_past_an_uncommitted_one(engine: Asyn
         return [e.position or 0 for e in await read_all(engine, last)]
 
     async def writer_b() -> int | None:
-        async with PostgresUnitOfWork(engine, Context(Principal("b", "admin"))) as uow:
+        async with PostgresUnitOfWork(engine, Context(Principal("b", "admin")), TEST_KEYS) as uow:
             b_entered.set()
             recorded = uow.record(event(), new_stream(), 1, NIP)
             await b_may_commit.wait()
         return recorded.position
 
-    a = PostgresUnitOfWork(engine, Context(Principal("a", "admin")))
+    a = PostgresUnitOfWork(engine, Context(Principal("a", "admin")), TEST_KEYS)
     await a.__aenter__()
     try:
         recorded_a = a.record(event(), new_stream(), 1, NIP)
         task_b = asyncio.create_task(writer_b())
         # B is blocked on the append lock while A's transaction is open
-        for _ in range(50):
-            if await _waiting_for_append_lock(engine):
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: _waiting_for_append_lock(engine), timeout=5,
+                         what="B waiting for the append lock")
         assert await _waiting_for_append_lock(engine) == 1
-        await asyncio.sleep(0.3)
-        assert not b_entered.is_set()
+        await never(b_entered.is_set, 0.3, what="B entering while A holds the lock")
         assert not task_b.done()
         assert await tail() == []
     except BaseException:
@@ -230,7 +229,7 @@ async def test_occurred_at_is_stored_in_utc(engine: AsyncEngine) -> None:
 
     jakarta = timezone(timedelta(hours=7))
     when = datetime(2026, 3, 2, 15, 0, tzinfo=jakarta)
-    async with PostgresUnitOfWork(engine, Context(ADMIN)) as uow:
+    async with PostgresUnitOfWork(engine, Context(ADMIN), TEST_KEYS) as uow:
         recorded = uow.record(event(), new_stream(), 1, NIP, occurred_at=when)
     (stored,) = await read_all(engine, (recorded.position or 0) - 1)
     assert stored.occurred_at == when

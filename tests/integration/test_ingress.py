@@ -12,8 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
@@ -22,6 +21,8 @@ from services.intake.bootstrap import build_app
 from services.intake.domain.commands import RegisterEmployee
 from services.intake.settings import IntakeSettings
 from shared.auth import Principal, Role, issue_token
+from shared.kafka import admin as kafka_admin
+from shared.kafka import raw_consumer, raw_producer
 from shared.policy import default_policy_path
 from shared.settings import AuthSettings
 from tests.e2e.support import KAFKA, eventually
@@ -32,17 +33,19 @@ STAFF = "199001012015032001"
 NOBODY = "198001012005011001"
 
 
-def token(subject: str, role: Role, secret: str | None = None) -> str:
+def token(subject: str, role: Role, secret: str | None = None,
+          ttl: timedelta = timedelta(minutes=10)) -> str:
     settings = AuthSettings() if secret is None else AuthSettings(secret=secret)  # type: ignore[call-arg]
-    return issue_token(settings, Principal(subject, role), timedelta(minutes=10))
+    return issue_token(settings, Principal(subject, role), ttl)
 
 
 @pytest.fixture(scope="module")
 async def topics() -> AsyncIterator[dict[str, str]]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    admin = kafka_admin(KAFKA)
     await admin.start()
     run = uuid.uuid4().hex[:10]
-    names = {"ingress": f"erk.test.ingress.{run}", "rejected": f"erk.test.rejected.{run}"}
+    names = {"ingress": f"erk.test.ingress.{run}", "rejected": f"erk.test.rejected.{run}",
+             "outcomes": f"erk.test.outcomes.{run}"}
     await admin.create_topics([NewTopic(name, 1, 1) for name in names.values()])
     try:
         yield names
@@ -60,7 +63,8 @@ async def app(create_database: Callable[[str], Awaitable[str]],
     with pytest.MonkeyPatch.context() as patch:  # KafkaSettings are read when the app is built
         patch.setenv("ERK_KAFKA_INGRESS_TOPIC", topics["ingress"])
         patch.setenv("ERK_KAFKA_REJECTED_TOPIC", topics["rejected"])
-        patch.setenv("ERK_KAFKA_BOOTSTRAP", KAFKA)
+        patch.setenv("ERK_KAFKA_OUTCOMES_TOPIC", topics["outcomes"])
+        patch.setenv("ERK_KAFKA_BOOTSTRAP", KAFKA.bootstrap)
         app = build_app(settings, run_relay=False, run_ingress=True)
     async with app.router.lifespan_context(app):
         (registered,) = await app.state.intake.execute(Principal("admin", "admin"), [
@@ -105,10 +109,12 @@ async def test_ingress_stores_once_and_rejects_the_rest(app: FastAPI,
         # another e-service may use the same external ref: its own source, its own activity
         (json.dumps(body()).encode(), b_token, None),
         (json.dumps(body(external_ref="TX-2")).encode(), None, "unauthenticated"),
+        # a valid token of another role: refused as HTTP refuses a role (403), not as unknown
         (json.dumps(body(external_ref="TX-3")).encode(), token(STAFF, "employee"),
-         "unauthenticated"),
+         "role_not_allowed"),
         (json.dumps(body(external_ref="TX-4")).encode(),
-         token("esamsat-a", "eservice", secret="another-secret-" + "y" * 40), "unauthenticated"),
+         token("esamsat-a", "eservice", secret="another-secret-" + "y" * 40), "invalid_token"),
+        (json.dumps(body(external_ref="TX-12")).encode(), "garbage", "invalid_token"),
         (b'{"activity_id": "not json', a_token, "malformed_json"),
         # the source comes from the token, never from the body
         (json.dumps(body(external_ref="TX-5", source="esamsat-b")).encode(), a_token,
@@ -133,7 +139,7 @@ async def test_ingress_stores_once_and_rejects_the_rest(app: FastAPI,
                 for value, _, _ in plan]
     events_before = await count_events(app)
     expected: dict[int, str] = {}
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
+    producer = raw_producer(KAFKA, acks="all")
     await producer.start()
     try:
         for value, bearer, code in plan:
@@ -156,7 +162,8 @@ async def test_ingress_stores_once_and_rejects_the_rest(app: FastAPI,
     got = {}
     for record in rejected:
         headers = {k: v.decode() for k, v in record.headers}
-        assert set(headers) >= {"code", "reason", "source_partition", "source_offset"}
+        assert set(headers) >= {"code", "status", "reason", "source_partition",
+                                "source_offset"}
         assert headers["source_topic"] == topics["ingress"]
         assert headers["source_partition"] == "0"
         assert headers["reason"]
@@ -175,7 +182,7 @@ async def test_ingress_stores_once_and_rejects_the_rest(app: FastAPI,
 
 async def read_all(topic: str, count: int, within_ms: int = 15000) -> list[Any]:
     """Read ``count`` records from the start of a topic, failing after ``within_ms``."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest",
+    consumer = raw_consumer(KAFKA, topic, auto_offset_reset="earliest",
                                 enable_auto_commit=False, group_id=None)
     await consumer.start()
     records: list[Any] = []

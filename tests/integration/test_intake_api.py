@@ -149,6 +149,31 @@ async def test_wrong_role(app: FastAPI, client: httpx.AsyncClient, roster: None)
     assert someone_else.json()["error"]["code"] == "not_own_activity"
 
 
+async def test_the_role_is_checked_before_retries_and_policies(
+        app: FastAPI, client: httpx.AsyncClient, roster: None) -> None:
+    """A role that may not report learns nothing: not the answer to someone's earlier report
+    (a retry's answer), not that no policy governs a month; a batch is refused whole."""
+    body = activity(app)
+    first = await client.post("/v1/activities", headers=auth(STAFF, "employee"), json=body)
+    assert first.status_code == 201, first.text
+    for role in ("admin", "auditor", "dashboard"):
+        for sent in (body, activity(app, work_date="2000-01-03")):  # no policy in 2000
+            response = await client.post("/v1/activities", headers=auth(STAFF, role),
+                                         json=sent)
+            assert (response.status_code, response.json()["error"]["code"]) == (
+                403, "role_not_allowed"), response.text
+        batch = await client.post("/v1/activities/batch", headers=auth(STAFF, role),
+                                  json=[activity(app)])
+        assert (batch.status_code, batch.json()["error"]["code"]) == (
+            403, "role_not_allowed"), batch.text
+    review = await client.post("/v1/reviews", headers=auth(BOSS, "eservice"), json={
+        "period": "2000-01", "ratee_nip": STAFF, "scores": {"integritas": 80}})
+    assert (review.status_code, review.json()["error"]["code"]) == (403, "role_not_allowed")
+    bulk = await client.post("/v1/activities/decisions", headers=auth(BOSS, "employee"),
+                             json=[{"activity_id": body["activity_id"], "decision": "approved"}])
+    assert (bulk.status_code, bulk.json()["error"]["code"]) == (403, "role_not_allowed")
+
+
 @pytest.mark.parametrize(
     ("minutes", "code"),
     [(0, "invalid_request"), (1441, "invalid_request"), ("lots", "invalid_request"),
@@ -171,7 +196,7 @@ async def test_unknown_employee(app: FastAPI, client: httpx.AsyncClient, roster:
                                  json=activity(app, nip=nip))
     assert response.status_code == 404
     assert response.json()["error"] == {"code": "unknown_employee", "field": "nip",
-                                        "message": f"nip: no employee with NIP {nip}"}
+                                        "message": "nip: no employee with this NIP"}
 
 
 async def test_invalid_nip_on_register(client: httpx.AsyncClient) -> None:

@@ -22,7 +22,8 @@ from services.intake.adapters.memory import InMemoryStore
 from services.intake.adapters.unit_of_work import PostgresUnitOfWork, committed_facts
 from services.intake.domain import commands as c
 from services.intake.domain.activity import Activity
-from services.intake.domain.facts import EmployeeFacts
+from services.intake.domain.attendance import AttendanceFacts, JustificationFacts
+from services.intake.domain.facts import EmployeeFacts, ObjectionFacts
 from services.intake.service_layer.period_state import period_closed
 from services.intake.service_layer.ports import (
     ConcurrencyConflict,
@@ -36,6 +37,8 @@ from shared.db import make_engine
 from shared.envelope import EventEnvelope
 from shared.events import PeriodClosed
 from shared.policy import Policy, default_policy_path, load_policy
+from tests.support.keys import TEST_KEYS
+from tests.support.waiting import never
 
 pytestmark = pytest.mark.integration
 
@@ -73,7 +76,7 @@ async def backend(request: pytest.FixtureRequest, create_database: Any) -> (
             return await event_store.read_after(conn, 0, 10_000)
 
     try:
-        yield Backend("postgres", lambda context: PostgresUnitOfWork(engine, context),
+        yield Backend("postgres", lambda context: PostgresUnitOfWork(engine, context, TEST_KEYS),
                       lambda: committed_facts(engine), read_store)
     finally:
         await engine.dispose()
@@ -161,12 +164,34 @@ async def test_roster_facts_read_back_in_the_unit_and_after(backend: Backend) ->
         assert await uow.facts.employee_version(STAFF) == 3
         await uow.writes.save_review_version("2026-02", BOSS, STAFF, 1)
         assert await uow.facts.review_version("2026-02", BOSS, STAFF) == 1
+        assert await uow.facts.payment_version("2026-02", "SAMSAT-01") == 0
+        await uow.writes.save_payment_version("2026-02", "SAMSAT-01", 1)
+        await uow.writes.save_payment_version("2026-02", "SAMSAT-01", 2)  # a correction
+        assert await uow.facts.payment_version("2026-02", "SAMSAT-01") == 2
     async with backend.committed() as facts:
+        assert await facts.payment_version("2026-02", "SAMSAT-01") == 2
+        assert await facts.payment_version("2026-02", "SAMSAT-02") == 0
+        assert await facts.payment_version("2026-03", "SAMSAT-01") == 0
         assert await facts.employee(STAFF) == EmployeeFacts(STAFF, "SAMSAT-02", True)
         assert await facts.employee_version(STAFF) == 3
         assert await facts.employee_version(OTHER) == 0
         assert await facts.review_version("2026-02", BOSS, STAFF) == 1
         assert await facts.review_version("2026-02", STAFF, BOSS) == 0
+
+
+async def test_an_objection_reads_back_filed_then_decided(backend: Backend) -> None:
+    filed = ObjectionFacts(STAFF, "2026-02", BOSS, decided=False)
+    async with backend.unit(ADMIN) as uow:
+        assert await uow.facts.objection(STAFF, "2026-02") is None
+        await uow.writes.save_objection(filed)
+        assert await uow.facts.objection(STAFF, "2026-02") == filed
+    async with backend.unit(ADMIN) as uow:
+        await uow.writes.save_objection(ObjectionFacts(STAFF, "2026-02", BOSS, decided=True))
+    async with backend.committed() as facts:
+        assert await facts.objection(STAFF, "2026-02") == ObjectionFacts(
+            STAFF, "2026-02", BOSS, decided=True)
+        assert await facts.objection(STAFF, "2026-03") is None
+        assert await facts.objection(OTHER, "2026-02") is None
 
 
 async def test_the_superior_on_a_date_follows_the_effective_dates(backend: Backend) -> None:
@@ -203,6 +228,45 @@ async def test_a_new_activity_is_seen_by_id_and_reference_at_once(backend: Backe
         assert await facts.activity_by_ref("other-source", "ESMT-1") is None
         assert await facts.activity_by_ref(SAMSAT, "ESMT-2") is None
         assert await facts.activity(uuid.uuid4()) is None
+
+
+async def test_attendance_records_read_back_by_device_id_and_by_day(backend: Backend) -> (
+    None
+):
+    check_in = AttendanceFacts("e-presensi", "FP-1", STAFF, DAY, "check_in", "07:31", None,
+                               uuid.uuid4())
+    absent = AttendanceFacts("e-presensi", "FP-2", STAFF, date(2026, 3, 3), "absence", None,
+                             "sick", uuid.uuid4())
+    async with backend.unit(ADMIN) as uow:
+        assert await uow.facts.attendance_record("e-presensi", "FP-1") is None
+        await uow.writes.add_attendance(check_in)
+        await uow.writes.add_attendance(absent)
+        assert await uow.facts.attendance_record("e-presensi", "FP-1") == check_in
+        assert await uow.facts.attendance_on(STAFF, DAY) == [check_in]
+    async with backend.committed() as facts:
+        assert await facts.attendance_record("e-presensi", "FP-2") == absent
+        assert await facts.attendance_record("other-source", "FP-1") is None
+        assert await facts.attendance_on(STAFF, date(2026, 3, 3)) == [absent]
+        assert await facts.attendance_on(OTHER, DAY) == []
+
+
+async def test_justifications_read_back_by_id_and_month(backend: Backend) -> None:
+    march = JustificationFacts(uuid.uuid4(), STAFF, date(2026, 3, 30), date(2026, 3, 31),
+                               "sick", "SKD-1", "pending", 1, uuid.uuid4())
+    april = JustificationFacts(uuid.uuid4(), STAFF, date(2026, 4, 1), date(2026, 4, 1),
+                               "leave", "CUTI-7", "pending", 1, uuid.uuid4())
+    async with backend.unit(ADMIN) as uow:
+        await uow.writes.save_justification(march)
+        await uow.writes.save_justification(april)
+        approved = JustificationFacts(**{**march.__dict__, "status": "approved", "version": 2})
+        await uow.writes.save_justification(approved)
+        assert await uow.facts.justification(march.justification_id) == approved
+    async with backend.committed() as facts:
+        assert await facts.justification(march.justification_id) == approved
+        assert await facts.justification(uuid.uuid4()) is None
+        assert await facts.justifications_of(STAFF, "2026-03") == [approved]
+        assert await facts.justifications_of(STAFF, "2026-04") == [april]
+        assert await facts.justifications_of(OTHER, "2026-03") == []
 
 
 async def test_a_decided_or_revised_activity_reads_back_its_new_state(backend: Backend) -> (
@@ -331,8 +395,7 @@ async def test_units_take_turns(backend: Backend) -> None:
     task = asyncio.create_task(second())
     holder = asyncio.create_task(first())
     await first_in.wait()
-    await asyncio.sleep(0.2)
-    assert not task.done()
+    await never(task.done, 0.2, what="the second unit of work going on while the first holds")
     release.set()
     await holder
     assert await asyncio.wait_for(task, 10) == 60

@@ -21,6 +21,7 @@ from shared.auth import Principal
 from shared.clock import FixedClock
 from shared.policy import default_policy_path, load_policy
 from shared.settings import KafkaSettings
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -168,10 +169,7 @@ async def test_the_supervised_loop_closes_periodically_and_survives_failures(
     task = asyncio.create_task(closer.run())
     try:
         clock.move_to(moment(10))
-        for _ in range(100):
-            if await closes(intake):
-                break
-            await asyncio.sleep(0.1)
+        await eventually(lambda: closes(intake), timeout=10, what="the period closed")
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from alembic.script import ScriptDirectory
 from history_data import KAFKA, consume_into, make_history, publish_all
 from sqlalchemy import Column, Date, Integer, MetaData, Table, Text, text, tuple_
@@ -33,6 +33,8 @@ from shared.db import make_engine
 from shared.envelope import EventEnvelope
 from shared.events import ActivityReported, Event
 from shared.history import EventHistory
+from shared.kafka import admin as kafka_admin
+from tests.support.pseudonyms import pseudonyms
 
 pytestmark = pytest.mark.integration
 PARTITIONS = 3
@@ -135,7 +137,7 @@ async def world(create_database: CreateDb, tmp_path_factory: pytest.TempPathFact
     live_url = await create_database("appraisal", migrated=False)
     await targets.migrate_target(live_url, registry.migrations)
     topic = f"erk.test.registry.{uuid.uuid4().hex[:10]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    admin = kafka_admin(KAFKA)
     await admin.start()
     await admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
     store, live = make_engine(store_url), make_engine(live_url)
@@ -181,7 +183,7 @@ async def test_a_replay_rebuilds_it(world: dict[str, Any], tmp_path: Path) -> No
     engine = targets.target_engine(url)
     try:
         stats = await replay_store(world["store_url"], engine, world["topic"], PARTITIONS,
-                                   registry=registry)
+                                   registry=registry, pseudonyms=pseudonyms())
         async with engine.connect() as conn:
             rebuilt = await table_checksums(conn, registry)
             assert await counts(conn) == dict(await reported(world))
@@ -197,7 +199,7 @@ async def test_a_replay_rebuilds_it(world: dict[str, Any], tmp_path: Path) -> No
 async def test_verify_checks_it(world: dict[str, Any]) -> None:
     async def audit() -> Any:
         return await run_verify(world["store_url"], world["live_url"], KAFKA, world["topic"],
-                                registry=world["registry"])
+                                registry=world["registry"], pseudonyms=pseudonyms())
 
     report = await audit()
     assert report.ok, report.checks

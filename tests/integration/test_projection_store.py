@@ -25,6 +25,7 @@ from shared.envelope import EventEnvelope
 from shared.events import ActivityReported
 from shared.topics import BROADCAST_KEY
 from tests.support.history import History, nip, wire
+from tests.support.recount import projected, recount
 
 pytestmark = pytest.mark.integration
 
@@ -139,6 +140,9 @@ async def test_batches_apply_once_and_relay_republishes_are_dropped(
     # an uninterrupted run in one go gives the same projections
     await ProjectionService(reference).apply_batch(records)
     assert await checksums(reference) == before
+    # and what both hold is what the events say: 4 employees, 2 activities of 90 approved
+    assert await projected(db) == {"activities": 2, "minutes": 180, "approved": 180,
+                                   "rejected": 0, "employees": 4, "closed": 0, "reviews": 0}
 
 
 async def test_failed_transaction_leaves_nothing(db: AsyncEngine) -> None:
@@ -249,6 +253,7 @@ async def test_broadcast_behind_a_held_key_holds_the_partition_until_retry(
     assert await activity_status(db, id1) == "approved"
     assert (await store.backlog(TOPIC)).held_keys == {}
     assert await checksums(db) == await checksums(reference)
+    assert await projected(db) == recount(history.envelopes)
     assert not (await store.resolve(int(letter["id"]), "retry")).changed  # idempotent
 
 

@@ -2,13 +2,12 @@
 
 import asyncio
 import contextlib
-import os
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,8 +21,12 @@ from shared.codec import decode_envelope, decode_payload
 from shared.db import make_engine
 from shared.envelope import EventEnvelope
 from shared.events import PeriodClosed
-from shared.kafka import streaming_producer
+from shared.kafka import raw_consumer, streaming_producer
+from shared.settings import KafkaSettings
 from shared.topics import BROADCAST_KEY
+from tests.support.keys import TEST_KEYS
+from tests.support.pseudonyms import pseudonyms
+from tests.support.waiting import eventually, never
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +34,7 @@ ADMIN = Principal("admin", "admin")
 NIPS = ["196804111993031009", "199001012015032001", "198505052010011002",
         "197512312000121003", "198001012005011001"]
 PARTITIONS = 3  # the `topic` fixture's
-KAFKA = os.environ.get("ERK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+KAFKA = KafkaSettings().access()
 CreateDb = Callable[[str], Awaitable[str]]
 
 Received = list[tuple[int, EventEnvelope]]  # (partition, envelope)
@@ -50,7 +53,7 @@ async def relay_db(create_database: CreateDb) -> AsyncIterator[tuple[str, AsyncE
 
 async def append(engine: AsyncEngine, subject: str, count: int = 1) -> list[int]:
     stream = f"test-{uuid.uuid4().hex}"
-    async with PostgresUnitOfWork(engine, Context(ADMIN)) as uow:
+    async with PostgresUnitOfWork(engine, Context(ADMIN), TEST_KEYS) as uow:
         recorded = [uow.record(PeriodClosed(period="2026-01"), stream, v, subject)
                     for v in range(1, count + 1)]
     return [r.position or 0 for r in recorded]
@@ -68,18 +71,17 @@ async def running(relay: Relay) -> AsyncIterator[asyncio.Task[None]]:
 
 
 async def published(relay: Relay, task: asyncio.Task[None], position: int) -> None:
-    async def wait() -> None:
-        while relay.published_position < position:
-            if task.done():
-                task.result()  # surfaces the relay's error
-            await asyncio.sleep(0.05)
+    def done() -> bool:
+        if task.done():
+            task.result()  # surfaces the relay's error
+        return relay.published_position >= position
 
-    await asyncio.wait_for(wait(), 30)
+    await eventually(done, timeout=30, what=f"position {position} published")
 
 
 async def consume(topic: str, expected: int, wait_s: float = 30) -> Received:
     """Everything on the topic from the beginning; waits for ``expected`` records."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False,
+    consumer = raw_consumer(KAFKA, enable_auto_commit=False,
                                 auto_offset_reset="earliest")
     await consumer.start()
     received: Received = []
@@ -92,7 +94,8 @@ async def consume(topic: str, expected: int, wait_s: float = 30) -> Received:
             for tp, records in batches.items():
                 for record in records:
                     envelope = decode_envelope(record.value)
-                    assert record.key == envelope.subject_nip.encode()
+                    assert record.key == pseudonyms().record_key(envelope.subject_nip)
+                    assert not any(nip.encode() in record.key for nip in NIPS)
                     received.append((tp.partition, envelope))
         # anything beyond the expectation (duplicates) shows up here
         for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
@@ -109,8 +112,9 @@ async def checkpoint(engine: AsyncEngine) -> int | None:
 
 
 def make_relay(url: str, engine: AsyncEngine, topic: str) -> Relay:
+    # long poll: only NOTIFY wakes it quickly
     return Relay(engine, asyncpg_dsn(url), lambda: streaming_producer(KAFKA), topic,
-                 batch_size=7, idle_poll_s=30)  # long poll: only NOTIFY wakes it quickly
+                 batch_size=7, idle_poll_s=30, pseudonyms=pseudonyms())
 
 
 async def test_relay_publishes_in_order_broadcasts_and_resumes_from_checkpoint(
@@ -183,9 +187,8 @@ async def test_only_one_relay_leads(relay_db: tuple[str, AsyncEngine], topic: st
     async with running(first) as task_1:
         await published(first, task_1, position)
         async with running(second) as task_2:
-            await asyncio.sleep(1.0)
-            assert not task_2.done()
-            assert second.published_position == 0, "a second relay published while one leads"
+            await never(lambda: task_2.done() or second.published_position, 1.0,
+                        what="a second relay publishing (or stopping) while one leads")
         (later,) = await append(engine, NIPS[2])
         await published(first, task_1, later)
     received = await consume(topic, 2)

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -23,6 +22,7 @@ from services.intake.adapters.tables import events
 from services.intake.bootstrap import build_app as build_intake
 from services.intake.settings import IntakeSettings
 from shared.auth import Principal, issue_token
+from shared.kafka import raw_producer
 from shared.policy import default_policy_path
 from shared.settings import AuthSettings
 from tests.e2e.support import KAFKA, eventually
@@ -196,14 +196,15 @@ async def test_an_eservice_token_on_the_kafka_ingress(
                               ingress_group=f"erk-test-ingress-{uuid.uuid4().hex[:8]}")
     topics = {"ERK_KAFKA_INGRESS_TOPIC": await create_topic("ingress", 1),
               "ERK_KAFKA_REJECTED_TOPIC": await create_topic("rejected", 1),
-              "ERK_KAFKA_BOOTSTRAP": KAFKA}
+              "ERK_KAFKA_OUTCOMES_TOPIC": await create_topic("outcomes", 1),
+              "ERK_KAFKA_BOOTSTRAP": KAFKA.bootstrap}
     with environment({**oidc_environment(provider.issuer), **topics}):
         app = build_intake(settings, run_relay=False, run_ingress=True)
     async with serving(app, "http://intake") as client:
         await roster(client)
         ingress = Intake(client, app)
         body = ingress.activity()
-        producer = AIOKafkaProducer(bootstrap_servers=KAFKA)
+        producer = raw_producer(KAFKA)
         await producer.start()
         try:
             await producer.send_and_wait(

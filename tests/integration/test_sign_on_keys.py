@@ -5,6 +5,7 @@ words; an unreachable provider gets a 503 and the service recovers once it answe
 tokens whose key is already known keep working."""
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -32,6 +33,7 @@ from tests.support.oidc_provider import (
     keygen,
     oidc_environment,
     private_key,
+    run_script,
     serving,
     start_provider,
 )
@@ -208,3 +210,13 @@ async def test_known_keys_keep_working_while_the_provider_is_down(
     response = await read(service, forged(provider.issuer, key, kid))  # a kid to fetch for
     assert response.status_code == 503, response.text
     await assert_accepted(service, spare)  # its key is in the cached set: no fetch needed
+
+
+def test_the_provider_script_writes_a_private_key_set(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    run_script("keygen", str(path))
+    keys = json.loads(path.read_text())["keys"]
+    assert [(key["kty"], key["alg"], key["use"]) for key in keys] == [
+        ("RSA", "RS256", "sig"), ("EC", "ES256", "sig")]
+    assert all(key["kid"] and key["d"] for key in keys)  # named, and private
+    assert path.stat().st_mode & 0o777 == 0o600

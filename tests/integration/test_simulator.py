@@ -1,7 +1,6 @@
 """The simulator against a real intake (in process, fresh database, fresh Kafka topics):
 in each mode, what it counts as accepted is exactly what the event store holds."""
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
@@ -23,10 +22,11 @@ from services.simulator.domain.traffic import plan_days, plan_reviews, working_d
 from services.simulator.service_layer import setup
 from services.simulator.service_layer.driver import Driver, Stats, settle_ingress
 from shared.policy import default_policy_path, load_policy
+from shared.settings import KafkaSettings
 
 pytestmark = pytest.mark.integration
 
-KAFKA = os.environ.get("ERK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+KAFKA = KafkaSettings().access()
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,7 @@ async def intake(create_database: Callable[[str], Awaitable[str]], create_topic:
     rejected = await create_topic("rejected", 1)
     monkeypatch.setenv("ERK_KAFKA_INGRESS_TOPIC", ingress)
     monkeypatch.setenv("ERK_KAFKA_REJECTED_TOPIC", rejected)
+    monkeypatch.setenv("ERK_KAFKA_OUTCOMES_TOPIC", await create_topic("outcomes", 1))
     group = f"erk-test-ingress-{uuid.uuid4().hex[:8]}"
     settings = IntakeSettings(database_url=await create_database("intake"),
                               policy_file=default_policy_path(), ingress_group=group)

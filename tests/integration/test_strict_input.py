@@ -14,21 +14,27 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from services.intake.adapters.tables import events
+from services.intake.adapters.tables import events, periods
 from services.intake.bootstrap import build_app
+from services.intake.domain import commands as c
 from services.intake.settings import IntakeSettings
 from shared.auth import Principal, Role, issue_token
+from shared.clock import FixedClock
 from shared.periods import period_of
 from shared.policy import Policy, default_policy_path, load_policy
 from shared.settings import AuthSettings
+from tests.support import strategies
 from tests.type_confusion import Case, cases
 
 pytestmark = pytest.mark.integration
@@ -36,6 +42,10 @@ pytestmark = pytest.mark.integration
 BOSS = "196804111993031009"
 STAFF = "199001012015032001"
 NEWCOMER = "198505052010011002"
+TOP, OBJECTOR = "196001011985031001", "198001012005011001"
+TODAY = datetime(2026, 3, 5, 9, tzinfo=ZoneInfo("Asia/Jakarta"))
+"""Before February's close day (10 March): February is open until an admin closes it, and
+its objection window (to 24 March) is open once they have."""
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 CSV_ENDPOINTS = {("POST", "/v1/employees/import")}
 """Text bodies, walked column by column in ``test_csv_cells_are_parsed_strictly``."""
@@ -48,6 +58,7 @@ def auth(subject: str, role: Role) -> dict[str, str]:
 
 
 ADMIN, EMPLOYEE, SUPERIOR = auth("admin", "admin"), auth(STAFF, "employee"), auth(BOSS, "superior")
+ESERVICE = auth("esamsat", "eservice")
 
 
 @dataclass(frozen=True)
@@ -120,8 +131,9 @@ async def review(_: httpx.AsyncClient, today: date) -> Baseline:
 
 
 async def close(_: httpx.AsyncClient, today: date) -> Baseline:
-    last_month = period_of(today.replace(day=1) - timedelta(days=1))
-    return Baseline(f"/v1/periods/{last_month}/close", ADMIN, {})
+    """A month before any policy: ended, and never closed by the period closer (last month
+    is closed by the objection baselines)."""
+    return Baseline("/v1/periods/2019-12/close", ADMIN, {})
 
 
 async def policy(_: httpx.AsyncClient, today: date) -> Baseline:
@@ -129,8 +141,166 @@ async def policy(_: httpx.AsyncClient, today: date) -> Baseline:
     return Baseline("/v1/policies", ADMIN, document)
 
 
+async def acting(_: httpx.AsyncClient, today: date) -> Baseline:
+    return Baseline("/v1/acting-appointments", ADMIN, {
+        "head_nip": BOSS, "acting_nip": STAFF, "kind": "Plh",
+        "valid_from": "2019-01-01", "valid_to": "2019-01-31"})
+
+
+def attendance_record(today: date, **changes: Any) -> dict[str, Any]:
+    return {"device_record_id": f"FP-{uuid.uuid4().hex[:10]}", "nip": STAFF,
+            "day": today.isoformat(), "kind": "check_in", "time": "07:30", **changes}
+
+
+async def attendance(_: httpx.AsyncClient, today: date) -> Baseline:
+    return Baseline("/v1/attendance", ESERVICE, attendance_record(today))
+
+
+async def attendance_batch(_: httpx.AsyncClient, today: date) -> Baseline:
+    return Baseline("/v1/attendance/batch", ESERVICE,
+                    [attendance_record(today, kind="absence", time=None, reason="sick")])
+
+
+def absence(day: date) -> dict[str, Any]:
+    return {"justification_id": str(uuid.uuid4()), "nip": STAFF,
+            "first_day": day.isoformat(), "last_day": day.isoformat(), "reason": "sick",
+            "evidence_ref": "SKD-1/2026"}
+
+
+async def justification(_: httpx.AsyncClient, today: date) -> Baseline:
+    return Baseline("/v1/absence-justifications", EMPLOYEE, absence(today))
+
+
+async def justification_decision(client: httpx.AsyncClient, today: date) -> Baseline:
+    # the day before: its deadline (the 3rd of the next month at the earliest) has not passed
+    submitted = absence(today - timedelta(days=1))
+    response = await client.post("/v1/absence-justifications", headers=EMPLOYEE,
+                                 json=submitted)
+    assert response.status_code == 201, response.text
+    return Baseline(f"/v1/absence-justifications/{submitted['justification_id']}/decision",
+                    SUPERIOR, {"decision": "approved", "note": "Surat dokter ada"})
+
+
+async def finance(_: httpx.AsyncClient, today: date) -> Baseline:
+    return Baseline(f"/v1/employees/{STAFF}/finance", ADMIN, {
+        "npwp": "3201014101900001", "bank_name": "Bank Jatim", "bank_account": "0011223344"})
+
+
+async def erasure(_: httpx.AsyncClient, today: date) -> Baseline:
+    # the default policy keeps the data 10 years: the request is recorded, no key destroyed
+    return Baseline(f"/v1/employees/{STAFF}/erasure", ADMIN, {
+        "legal_basis": "UU PDP art. 8", "reference": "ND-STRICT/2026"})
+
+
+async def payment(client: httpx.AsyncClient, today: date) -> Baseline:
+    # two months back: past its close day (last month is the close baseline's)
+    closed = period_of(today.replace(day=1) - timedelta(days=40))
+    return Baseline("/v1/payments", auth("bendahara", "treasurer"), {
+        "period": closed, "unit": "STRICT", "sp2d_number": "00123/SP2D",
+        "sp2d_date": today.isoformat()})
+
+
+def skp_body(today: date) -> dict[str, Any]:
+    return {"nip": STAFF, "period": period_of(today), "results": [{
+        "rhk_id": "R1", "kind": "main", "description": "Berkas terverifikasi",
+        "supports_rhk_id": None, "indicators": [{
+            "indicator_id": "q1", "aspect": "quantity", "description": "Berkas",
+            "target": 40, "unit": "berkas"}]}]}
+
+
+async def skp(_: httpx.AsyncClient, today: date) -> Baseline:
+    return Baseline("/v1/skp", SUPERIOR, skp_body(today))
+
+
+def realisation_body(today: date) -> dict[str, Any]:
+    return {"realisation_id": str(uuid.uuid4()), "period": period_of(today), "rhk_id": "R1",
+            "indicator_id": "q1", "value": 12.5, "evidence": "ND-17/2026", "note": "Minggu 1"}
+
+
+async def realisation(client: httpx.AsyncClient, today: date) -> Baseline:
+    planned = await client.post("/v1/skp", headers=SUPERIOR, json=skp_body(today))
+    assert planned.status_code == 201, planned.text
+    return Baseline("/v1/skp/realisations", EMPLOYEE, realisation_body(today))
+
+
+async def realisation_decision(client: httpx.AsyncClient, today: date) -> Baseline:
+    report = (await realisation(client, today)).body
+    reported = await client.post("/v1/skp/realisations", headers=EMPLOYEE, json=report)
+    assert reported.status_code == 201, reported.text
+    return Baseline("/v1/skp/realisation-decisions", SUPERIOR, {
+        "nip": STAFF, "period": report["period"], "realisation_id": report["realisation_id"],
+        "decision": "approved", "note": "Lanjutkan"})
+
+
+async def rating(_: httpx.AsyncClient, today: date) -> Baseline:
+    return Baseline("/v1/skp/ratings", SUPERIOR, {
+        "nip": STAFF, "period": period_of(today), "results_override": "above",
+        "behaviour_override": "as_expected", "reason": "Lembur pelayanan"})
+
+
+async def unit_predicate(_: httpx.AsyncClient, today: date) -> Baseline:
+    return Baseline("/v1/skp/organisational-predicates", ADMIN, {
+        "unit": "STRICT", "period": period_of(today), "predicate": "Baik"})
+
+
+async def objection(client: httpx.AsyncClient, today: date) -> Baseline:
+    """STAFF objects to last month (closed here; rated by BOSS, decided by TOP)."""
+    month = await closed_last_month(client, today)
+    return Baseline("/v1/objections", EMPLOYEE, {
+        "period": month, "reasons": "Kegiatan tanggal 3 ditolak keliru"})
+
+
+async def objection_decision(client: httpx.AsyncClient, today: date) -> Baseline:
+    """OBJECTOR (rated by STAFF) objected to last month: BOSS, STAFF's superior, decides."""
+    month = await closed_last_month(client, today)
+    filed = await client.post("/v1/objections", headers=auth(OBJECTOR, "employee"), json={
+        "period": month, "reasons": "Kegiatan lapangan tidak dihitung"})
+    assert filed.status_code == 201, filed.text
+    return Baseline(f"/v1/objections/{month}/{OBJECTOR}/decision", SUPERIOR, {
+        "outcome": "upheld", "reason": "Kegiatan terbukti", "approved_minutes": 5400,
+        "behaviour_score": 80.5})
+
+
+async def closed_last_month(client: httpx.AsyncClient, today: date) -> str:
+    """TOP above BOSS, OBJECTOR below STAFF, last month closed (once)."""
+    for nip in (TOP, OBJECTOR):
+        registered = await client.post("/v1/employees", headers=ADMIN, json={
+            "nip": nip, "name": "Pegawai Uji", "unit": "STRICT", "position": "Analis"})
+        assert registered.status_code == 201, registered.text
+    for nip, superior in ((BOSS, TOP), (OBJECTOR, STAFF)):
+        line = await client.post("/v1/reporting-lines", headers=ADMIN, json={
+            "nip": nip, "superior_nip": superior, "effective_from": "2020-01-01"})
+        assert line.status_code == 201, line.text
+    month = period_of(today.replace(day=1) - timedelta(days=1))
+    closed = await client.post(f"/v1/periods/{month}/close", headers=ADMIN, json={})
+    assert closed.status_code in (201, 409), closed.text
+    return month
+
+
+async def transfer(_: httpx.AsyncClient, today: date) -> Baseline:
+    return Baseline("/v1/transfers", ADMIN, {
+        "nip": STAFF, "unit": "STRICT-2", "superior_nip": BOSS, "effective_from": "2019-06-17"})
+
+
+async def restriction(_: httpx.AsyncClient, today: date) -> Baseline:
+    return Baseline("/v1/processing-restrictions", ADMIN, {
+        "nip": STAFF, "reference": "PDP-2026-001", "reason": "Ketepatan data disanggah"})
+
+
+async def restriction_lift(_: httpx.AsyncClient, today: date) -> Baseline:
+    return Baseline("/v1/processing-restrictions/lift", ADMIN, {
+        "nip": STAFF, "reference": "PDP-2026-001/selesai"})
+
+
 BASELINES: dict[tuple[str, str], Factory] = {
+    ("POST", "/v1/attendance"): attendance,
+    ("POST", "/v1/attendance/batch"): attendance_batch,
+    ("POST", "/v1/absence-justifications"): justification,
+    ("POST", "/v1/absence-justifications/{justification_id}/decision"):
+        justification_decision,
     ("POST", "/v1/employees"): employee,
+    ("POST", "/v1/processing-restrictions"): restriction,
+    ("POST", "/v1/processing-restrictions/lift"): restriction_lift,
     ("POST", "/v1/reporting-lines"): reporting_line,
     ("POST", "/v1/activities"): activity,
     ("POST", "/v1/activities/batch"): batch,
@@ -140,14 +310,27 @@ BASELINES: dict[tuple[str, str], Factory] = {
     ("POST", "/v1/reviews"): review,
     ("POST", "/v1/periods/{period}/close"): close,
     ("POST", "/v1/policies"): policy,
+    ("POST", "/v1/acting-appointments"): acting,
+    ("PUT", "/v1/employees/{nip}/finance"): finance,
+    ("POST", "/v1/employees/{nip}/erasure"): erasure,
+    ("POST", "/v1/payments"): payment,
+    ("POST", "/v1/skp"): skp,
+    ("POST", "/v1/skp/realisations"): realisation,
+    ("POST", "/v1/skp/realisation-decisions"): realisation_decision,
+    ("POST", "/v1/skp/ratings"): rating,
+    ("POST", "/v1/skp/organisational-predicates"): unit_predicate,
+    ("POST", "/v1/transfers"): transfer,
+    ("POST", "/v1/objections"): objection,
+    ("POST", "/v1/objections/{period}/{nip}/decision"): objection_decision,
 }
 
 
 @pytest.fixture(scope="module")
 async def app(create_database: Callable[[str], Awaitable[str]]) -> AsyncIterator[FastAPI]:
     url = await create_database("intake")
-    app = build_app(IntakeSettings(database_url=url, policy_file=default_policy_path()),
-                    run_relay=False, run_ingress=False)
+    app = build_app(IntakeSettings(database_url=url, policy_file=default_policy_path(),
+                                   period_closer_interval_s=3600),
+                    run_relay=False, run_ingress=False, clock=FixedClock(TODAY))
     async with app.router.lifespan_context(app):
         yield app
 
@@ -170,6 +353,11 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def stored(app: FastAPI) -> int:
     async with app.state.intake.engine.connect() as conn:
         return int(await conn.scalar(select(func.count()).select_from(events)))
+
+
+async def closed_periods(app: FastAPI) -> set[str]:
+    async with app.state.intake.engine.connect() as conn:
+        return set(await conn.scalars(select(periods.c.period)))
 
 
 def write_operations(app: FastAPI) -> dict[tuple[str, str], dict[str, Any]]:
@@ -288,3 +476,41 @@ async def test_csv_baseline_is_imported(app: FastAPI, client: httpx.AsyncClient)
                                  headers={**ADMIN, "Content-Type": "text/csv"})
     assert response.status_code == 201, response.text
     assert await stored(app) == before + 2  # the employee and their reporting line
+
+
+@given(data=st.data())
+@settings(max_examples=15)
+async def test_generated_reports_get_exactly_the_answer_the_rules_give(
+        app: FastAPI, client: httpx.AsyncClient, data: st.DataObject) -> None:
+    """Property over HTTP, with a strictness oracle written here: a newly registered
+    employee (any valid NIP) reports through an e-service; the report is accepted iff its
+    minutes are 1..480, its work date within the 7 days back to today and its month not
+    closed (an admin may have closed last month; a fresh employee has no day total yet;
+    the window never reaches a month locked by date, whose close day is the 10th); any
+    type-confused variant is refused 422 naming its field, and stores nothing."""
+    today = app.state.intake.today()
+    nip = data.draw(strategies.nips(today))
+    registered = await client.post("/v1/employees", headers=ADMIN, json={
+        "nip": nip, "name": "Pegawai Acak", "unit": "PROP", "position": "Analis"})
+    assert registered.status_code == 201, registered.text
+    days_back = data.draw(st.integers(-2, 10))
+    # ids fresh per example: derandomized draws repeat, and a used id or external_ref is a
+    # retry (or a duplicate), not a new report
+    body = {**data.draw(strategies.bodies(today)[c.ReportActivity]), "nip": nip,
+            "work_date": (today - timedelta(days=days_back)).isoformat(),
+            "activity_id": str(uuid.uuid4()), "external_ref": f"TX-{uuid.uuid4().hex}"}
+    case = data.draw(st.sampled_from(strategies.confused(c.ReportActivity, body)))
+    before = await stored(app)
+    confused = await client.post("/v1/activities", headers=ESERVICE, json=case.body)
+    assert problem(confused, case, await stored(app) - before) is None, (case.label, confused.text)
+    answer = await client.post("/v1/activities", headers=ESERVICE, json=body)
+    closed = period_of(today - timedelta(days=days_back)) in await closed_periods(app)
+    if 1 <= body["minutes"] <= 480 and 0 <= days_back <= 7 and not closed:
+        assert answer.status_code == 201, answer.text
+        assert await stored(app) == before + 1
+    elif 1 <= body["minutes"] <= 480 and 0 <= days_back <= 7:
+        assert (answer.status_code, answer.json()["error"]["code"]) == (409, "period_closed")
+    else:
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["field"] in {"minutes", "work_date"}
+        assert await stored(app) == before

@@ -51,7 +51,8 @@ async def run_all(only: list[str], cfg: dict[str, Any], logs: Path, profile_dir:
         say(f"\n[bold blue]{name}[/]")
         started = time.monotonic()
         try:
-            results[name] = await run_one(name, cfg, logs, profile_dir)
+            results[name] = await run_one(name, cfg, logs, profile_dir,
+                                          results.setdefault("kept", {}))
         except Exception as exc:  # record it and go on with the next benchmark
             console.print_exception()
             results[name] = {"error": f"{type(exc).__name__}: {exc}"}
@@ -59,27 +60,38 @@ async def run_all(only: list[str], cfg: dict[str, Any], logs: Path, profile_dir:
     results["machine"]["load_average_after"] = os.getloadavg()
     results["finished_at"] = datetime.now(UTC).isoformat()
     results["targets"] = targets({k: v for k, v in results.items()
-                                  if not (isinstance(v, dict) and "error" in v)})
+                                  if k in ALL and not (isinstance(v, dict) and "error" in v)})
     return results
 
 
-async def run_one(name: str, cfg: dict[str, Any], logs: Path, profile_dir: Path | None) -> (
-    dict[str, Any]
-):
-    async with infra.fresh_stack() as stack:
-        if name == "projection":
-            return await projection.bench(stack, cfg["events"], cfg["prefix"], logs, say,
-                                          profile_dir)
-        if name == "intake":
-            return await intake.bench_intake(
-                stack, logs, say, cfg["seconds"], cfg["latency_rate"], cfg["latency_seconds"],
-                cfg["employees"], single_concurrency=cfg["single_concurrency"],
-                profile_dir=profile_dir)
-        if name == "freshness":
-            return await intake.bench_freshness(stack, logs, say, cfg["fresh_rate"],
-                                                cfg["fresh_seconds"], cfg["employees"],
-                                                batch=cfg["fresh_batch"])
-        return await replay.bench(stack, cfg["replay"], logs, say, profile_dir=profile_dir)
+async def run_one(name: str, cfg: dict[str, Any], logs: Path, profile_dir: Path | None,
+                  kept: dict[str, Any]) -> dict[str, Any]:
+    """One benchmark on a fresh stack; what it kept (``ERK_BENCH_KEEP_DATABASES``) goes
+    into ``kept[name]``."""
+    stack = infra.Stack()
+    try:
+        return await _bench(stack, name, cfg, logs, profile_dir)
+    finally:
+        await stack.drop()
+        if stack.keep:
+            kept[name] = {"databases": stack.kept, "files": stack.kept_files}
+
+
+async def _bench(stack: infra.Stack, name: str, cfg: dict[str, Any], logs: Path,
+                 profile_dir: Path | None) -> dict[str, Any]:
+    if name == "projection":
+        return await projection.bench(stack, cfg["events"], cfg["prefix"], logs, say,
+                                      profile_dir)
+    if name == "intake":
+        return await intake.bench_intake(
+            stack, logs, say, cfg["seconds"], cfg["latency_rate"], cfg["latency_seconds"],
+            cfg["employees"], single_concurrency=cfg["single_concurrency"],
+            profile_dir=profile_dir)
+    if name == "freshness":
+        return await intake.bench_freshness(stack, logs, say, cfg["fresh_rate"],
+                                            cfg["fresh_seconds"], cfg["employees"],
+                                            batch=cfg["fresh_batch"])
+    return await replay.bench(stack, cfg["replay"], logs, say, profile_dir=profile_dir)
 
 
 def _get(data: dict[str, Any], *path: str) -> Any:

@@ -10,24 +10,26 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 from aiokafka import TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 
 from shared import topics
 from shared.db import migrate
+from shared.kafka import admin as kafka_admin
 from shared.kafka import consumer as kafka_consumer
+from shared.kafka_access import KafkaAccess
+from shared.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_HOST = os.environ.get("ERK_BENCH_PG_HOST", "127.0.0.1:5432")
+PG_HOST = os.environ.get("ERK_BENCH_PG_HOST", f"127.0.0.1:{os.environ.get('ERK_PG_PORT', '5432')}")
 PG_USER = os.environ.get("ERK_BENCH_PG_USER", "erk")
 PG_PASSWORD = os.environ.get("ERK_BENCH_PG_PASSWORD", "erk")
-KAFKA = os.environ.get("ERK_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+KAFKA = KafkaSettings().access()
 ADMIN_DSN = f"postgresql://{PG_USER}:{PG_PASSWORD}@{PG_HOST}/postgres"
 PARTITIONS = topics.EVENTS_PARTITIONS
 
@@ -46,14 +48,27 @@ def asyncpg_url(name: str) -> str:
     return f"postgresql://{PG_USER}:{PG_PASSWORD}@{PG_HOST}/{name}"
 
 
+KEEP_DATABASES = "ERK_BENCH_KEEP_DATABASES"
+"""Set to 1, the benchmarks leave their databases and SQLite files for a caller to recount
+(the smoke test does, then drops them); topics are dropped all the same."""
+
+
 @dataclass
 class Stack:
-    """Creates fresh databases (migrated or empty) and 6-partition topics; drops them all."""
+    """Creates fresh databases (migrated or empty) and 6-partition topics (on ``kafka``,
+    with ``replicas`` replicas each); drops them all (the databases and files only without
+    ``ERK_BENCH_KEEP_DATABASES=1``: then ``kept`` and ``kept_files`` list them, in the order
+    they were made)."""
 
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     databases: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    keep: bool = field(default_factory=lambda: os.environ.get(KEEP_DATABASES) == "1")
+    kept: list[str] = field(default_factory=list)
+    kept_files: list[str] = field(default_factory=list)
+    kafka: KafkaAccess = field(default_factory=lambda: KAFKA)
+    replicas: int = 1
 
     async def database(self, purpose: str, migrations: Path | None = None) -> str:
         name = f"erk_bench_{purpose}_{self.run_id}_{len(self.databases)}"
@@ -70,17 +85,22 @@ class Stack:
 
     async def topic(self, purpose: str, partitions: int = PARTITIONS) -> str:
         name = f"erk.bench.{purpose}.{self.run_id}.{len(self.topics)}"
-        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+        admin = kafka_admin(self.kafka)
         await admin.start()
         try:
             await admin.create_topics([NewTopic(name, num_partitions=partitions,
-                                                replication_factor=1)])
+                                                replication_factor=self.replicas)])
         finally:
             await admin.close()
         self.topics.append(name)
         return name
 
     async def drop(self) -> None:
+        if self.keep:
+            self.kept += self.databases
+            self.kept_files += [str(path) for path in self.files]
+            self.databases.clear()
+            self.files.clear()
         if self.databases:
             admin = await asyncpg.connect(ADMIN_DSN)
             try:
@@ -90,7 +110,7 @@ class Stack:
                 await admin.close()
             self.databases.clear()
         if self.topics:
-            admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+            admin = kafka_admin(self.kafka)
             await admin.start()
             try:
                 await admin.delete_topics(self.topics)
@@ -116,17 +136,9 @@ async def _drop_database(admin: asyncpg.Connection, name: str) -> None:
             await asyncio.sleep(1.0)
 
 
-@contextlib.asynccontextmanager
-async def fresh_stack() -> AsyncIterator[Stack]:
-    stack = Stack()
-    try:
-        yield stack
-    finally:
-        await stack.drop()
-
-
-async def end_offsets(topic: str, partitions: int = PARTITIONS) -> dict[int, int]:
-    consumer = kafka_consumer(KAFKA)
+async def end_offsets(topic: str, partitions: int = PARTITIONS,
+                      kafka: KafkaAccess = KAFKA) -> dict[int, int]:
+    consumer = kafka_consumer(kafka)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]

@@ -17,14 +17,16 @@ from services.appraisal.adapters.checksum import table_checksums
 from services.appraisal.adapters.migrations import MIGRATIONS as APPRAISAL_MIGRATIONS
 from services.appraisal.domain.records import Record
 from services.appraisal.service_layer.batches import apply_records
-from shared.codec import decode_envelope, decode_payload
+from shared.codec import decode_envelope, decode_payload, encode
 from shared.db import make_engine
 from shared.envelope import EventEnvelope
+from shared.kafka import broker as kafka_broker
 from shared.kafka import consumer as kafka_consumer
 from shared.kafka import streaming_producer, target_partitions
 from tests.perf import infra
 from tests.perf.profiles import summarise
-from tests.support.history import stream_organisation, wire
+from tests.support.history import stream_organisation
+from tests.support.pseudonyms import pseudonyms
 
 Say = Callable[[str], None]
 
@@ -32,8 +34,10 @@ Say = Callable[[str], None]
 async def produce(envelopes: Iterable[EventEnvelope], topic: str, prefix_topic: str | None = None,
                   prefix: int = 0, partitions: int = infra.PARTITIONS,
                   say: Say = print) -> dict[str, int]:
-    """Publish like the relay: key = subject NIP, broadcasts (``*``) to every partition.
-    The first ``prefix`` events also go to ``prefix_topic``. Returns records per topic."""
+    """Publish like the relay: key = the subject id of the event's NIP (the pseudonym a replay
+    from the store recomputes), broadcasts (``*``) to every partition. The first ``prefix``
+    events also go to ``prefix_topic``. Returns records per topic."""
+    keys = pseudonyms()
     producer = streaming_producer(infra.KAFKA)
     await producer.start()
     sent = {topic: 0, **({prefix_topic: 0} if prefix_topic else {})}
@@ -42,7 +46,7 @@ async def produce(envelopes: Iterable[EventEnvelope], topic: str, prefix_topic: 
         futures: list[asyncio.Future[Any]] = []
         started = time.monotonic()
         for index, envelope in enumerate(envelopes):
-            key, value = wire(envelope)
+            key, value = keys.record_key(envelope.subject_nip), encode(envelope)
             targets = target_partitions(key, range(partitions))
             names = [topic] if index >= prefix or not prefix_topic else [topic, prefix_topic]
             for name in names:
@@ -136,14 +140,13 @@ async def run_ours(stack: infra.Stack, topic: str, logs: Path, profile: Path | N
 async def run_straightforward(stack: infra.Stack, topic: str) -> dict[str, Any]:
     """A FastStream subscriber, one message per call, default ack policy, each event in its
     own transaction; runs until it applied every record of ``topic``."""
-    from faststream.kafka import KafkaBroker
     from faststream.kafka.annotations import KafkaMessage
 
     url = await stack.database("appraisal", APPRAISAL_MIGRATIONS)
     ends = await infra.end_offsets(topic)
     total = sum(ends.values())
     engine = make_engine(url)
-    broker = KafkaBroker(infra.KAFKA, logger=None)  # no per-message log lines
+    broker = kafka_broker(infra.KAFKA, logger=None)  # no per-message log lines
     state: dict[str, Any] = {"n": 0, "first": None, "last": None}
     done = asyncio.Event()
 
@@ -251,8 +254,8 @@ async def bench(stack: infra.Stack, events: int, prefix: int, logs: Path, say: S
     prefix_topic = await stack.topic("events-prefix")
     say(f"producing {events:,} events to {topic} (first {prefix:,} also to {prefix_topic})")
     started = time.monotonic()
-    sent = await produce(stream_organisation(events, seed), topic, prefix_topic, prefix,
-                         say=say)
+    sent = await produce(stream_organisation(events, seed, sealed=True), topic, prefix_topic,
+                         prefix, say=say)
     say(f"  {sent['events']:,} events = {sent[topic]:,} records in "
         f"{time.monotonic() - started:.0f} s")
     result: dict[str, Any] = {"events": sent["events"], "records": sent[topic],

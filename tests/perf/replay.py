@@ -30,7 +30,7 @@ async def fill_store(url: str, events: int, seed: int, say: Say, chunk: int = 20
     dict[str, Any]
 ):
     engine = make_engine(url)
-    stream = stream_organisation(events, seed)
+    stream = stream_organisation(events, seed, sealed=True)
     stored = 0
     started = time.monotonic()
     try:

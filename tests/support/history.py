@@ -16,6 +16,7 @@ from typing import Any
 from shared.codec import encode
 from shared.envelope import EventEnvelope
 from shared.events import (
+    ActingSuperiorAppointed,
     ActivityReported,
     ActivityRevised,
     BehaviourReview,
@@ -27,6 +28,8 @@ from shared.events import (
     ReviewSubmitted,
     ValidationReview,
 )
+from shared.keystore import new_data_key
+from shared.personal import seal_payload
 from shared.policy import Policy
 from shared.topics import BROADCAST_KEY
 
@@ -43,12 +46,16 @@ def policy_document(version: str = "2026.1", effective_from: str = "2026-01") ->
 
 @dataclass
 class History:
-    """Builds envelopes with gap-free positions; ``wire`` holds (key, bytes) in order."""
+    """Builds envelopes with gap-free positions; ``wire`` holds (key, bytes) in order.
+    ``sealed``: personal fields sealed as intake stores them (a random data key per
+    subject, kept in ``data_keys``), as the benchmarks measure."""
 
     start: datetime = field(default_factory=lambda: datetime(2026, 1, 2, 8, tzinfo=UTC))
     position: int = 0
     versions: dict[str, int] = field(default_factory=dict)
     envelopes: list[EventEnvelope] = field(default_factory=list)
+    sealed: bool = False
+    data_keys: dict[str, bytes] = field(default_factory=dict)
 
     def add(self, event: Event, subject: str, stream: str, **changes: Any) -> EventEnvelope:
         self.position += 1
@@ -61,6 +68,10 @@ class History:
             position=self.position, subject_nip=subject, occurred_at=at, recorded_at=at,
             actor="admin", source="app", correlation_id=uuid.uuid4(),
             payload=event.model_dump(mode="json"))
+        if self.sealed and subject != BROADCAST_KEY:
+            key = self.data_keys.setdefault(subject, new_data_key())
+            envelope = envelope.model_copy(update={"payload": seal_payload(
+                envelope.payload, key, subject, str(envelope.event_id), event.event_type)})
         if changes:
             envelope = envelope.model_copy(update=changes)
         self.envelopes.append(envelope)
@@ -88,13 +99,19 @@ class History:
             external_ref=f"TX-{activity_id.hex[:12]}"), nip(i), f"activity-{activity_id}")
         return envelope, activity_id
 
-    def decision(self, i: int, superior: int, activity_id: uuid.UUID, decision: str) -> (
-        EventEnvelope
-    ):
+    def decision(self, i: int, superior: int, activity_id: uuid.UUID, decision: str,
+                 acting_for: int | None = None) -> EventEnvelope:
+        """``acting_for``: the head whose place ``superior`` takes (an acting superior)."""
         return self.add(ReviewSubmitted(review=ValidationReview(
             activity_id=activity_id, owner_nip=nip(i), reviewer_nip=nip(superior),
-            decision=decision, note=None if decision == "approved" else "lengkapi bukti")),
+            decision=decision, note=None if decision == "approved" else "lengkapi bukti",
+            acting_for=nip(acting_for) if acting_for is not None else None)),
             nip(i), f"activity-{activity_id}")
+
+    def acting(self, head: int, official: int, first: date, last: date) -> EventEnvelope:
+        return self.add(ActingSuperiorAppointed(
+            head_nip=nip(head), acting_nip=nip(official), kind="Plh", valid_from=first,
+            valid_to=last), nip(head), f"acting-{nip(head)}")
 
     def revision(self, i: int, activity_id: uuid.UUID, day: date, minutes: int) -> (
         EventEnvelope
@@ -122,7 +139,9 @@ class History:
 
 
 def wire(envelope: EventEnvelope) -> tuple[bytes, bytes]:
-    """(key, value) as the relay publishes it."""
+    """(key, value) keyed by the NIP itself. The relay keys by the NIP's subject id
+    (``shared.pseudonym``), which only changes the partition: use the pseudonyms where a test
+    compares with a replay from the store, which recomputes the relay's partitions."""
     return envelope.subject_nip.encode(), encode(envelope)
 
 
@@ -191,11 +210,11 @@ def organisation_history(target_events: int, seed: int = 7) -> History:
     return history
 
 
-def stream_organisation(target_events: int, seed: int = 7,
-                        chunk: int = 1000) -> Iterator[EventEnvelope]:
+def stream_organisation(target_events: int, seed: int = 7, chunk: int = 1000,
+                        sealed: bool = False) -> Iterator[EventEnvelope]:
     """The same history as :func:`organisation_history`, yielded in position order with
-    flat memory (at most ``chunk`` envelopes are held at a time)."""
-    history = History()
+    flat memory (at most ``chunk`` envelopes are held at a time); ``sealed``: see History."""
+    history = History(sealed=sealed)
     for _ in _build(history, target_events, seed):
         if len(history.envelopes) >= chunk:
             yield from history.envelopes

@@ -12,6 +12,7 @@ import re
 import secrets
 import socket
 import subprocess
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,9 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import FastAPI
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "deploy" / "oidc" / "provider"
@@ -47,8 +50,21 @@ def run_script(*args: str, env: dict[str, str] | None = None) -> str:
 
 
 def keygen(path: Path) -> Path:
-    run_script("keygen", str(path))
+    """A fresh private key set of the shape `deploy/oidc/provider keygen` writes (one RS256
+    and one ES256 key, each with a kid), made in-process: a test that rotates keys needs
+    several, and a subprocess here would block the event loop the services under test run on
+    (test_sign_on_keys checks the script's own keygen once)."""
+    keys = [_private_jwk(RSAAlgorithm, rsa.generate_private_key(65537, 2048), "RS256"),
+            _private_jwk(ECAlgorithm, ec.generate_private_key(ec.SECP256R1()), "ES256")]
+    path.touch(mode=0o600)
+    path.write_text(json.dumps({"keys": keys}))
     return path
+
+
+def _private_jwk(algorithm: Any, key: Any, alg: str) -> dict[str, Any]:
+    jwk: dict[str, Any] = algorithm.to_jwk(key, as_dict=True)
+    jwk.pop("key_ops", None)  # RFC 7517 4.3: not together with "use"
+    return {**jwk, "kid": str(uuid.uuid4()), "alg": alg, "use": "sig"}
 
 
 def key_set(path: Path, *sources: Path) -> Path:

@@ -21,6 +21,7 @@ from services.intake.domain.rules import ActivityFacts, EmployeeFacts
 from shared.auth import ROLES, Principal, Role
 from shared.authority import (
     ROLE_ACTIONS,
+    activity_read_refusal,
     month_line_date,
     queue_refusal,
     read_refusal,
@@ -99,6 +100,9 @@ def attempt(action: str, role: Role, relation: str) -> str:
         return outcome(queue_refusal, role, ME, owner)
     day = WORK_DATE if action == "read_activity" else month_line_date(PERIOD, TODAY)
     owner, lines = lines_for(relation, day)
+    if action == "read_activity":  # reported through the app, not through ME
+        return outcome(activity_read_refusal, role, ME, "app", owner,
+                       superior_on(lines, owner, day))
     return outcome(read_refusal, role, ME, owner, superior_on(lines, owner, day))
 
 
@@ -145,7 +149,11 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
         "admin": READ_ALL, "auditor": READ_ALL, "dashboard": READ_ALL,
     },
 }
-EXPECTED["read_month"] = EXPECTED["read_activity"]
+for _action in EXPECTED.values():  # a treasurer reads payroll only (tests/unit/test_payroll*)
+    _action["treasurer"] = everywhere("role_not_allowed")
+EXPECTED["read_month"] = {**EXPECTED["read_activity"],
+                          "eservice": everywhere("role_not_allowed")}
+EXPECTED["read_activity"]["eservice"] = everywhere("not_own_source")
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -175,3 +183,31 @@ def test_role_refusal_names_the_roles_allowed() -> None:
     with pytest.raises(Rejected) as info:
         rules.decide_activity(cmd, Principal(ME, "employee"), facts, ME, False)
     assert "'employee'" in info.value.message and "superior" in info.value.message
+
+
+def test_the_month_line_date_of_the_last_months_of_the_year() -> None:
+    assert month_line_date("2026-12", date(2027, 5, 1)) == date(2026, 12, 31)
+    assert month_line_date("2026-11", date(2027, 5, 1)) == date(2026, 11, 30)
+    assert month_line_date("2024-02", date(2027, 5, 1)) == date(2024, 2, 29)
+
+
+def test_an_e_service_reads_the_activities_of_its_own_source_only() -> None:
+    assert activity_read_refusal("eservice", "esamsat", "esamsat", OWNER, None) is None
+    assert activity_read_refusal("eservice", "esamsat", "esamsat", OWNER, BOSS) is None
+    assert activity_read_refusal("eservice", "esamsat", "esamsat-b", OWNER, None) == (
+        "not_own_source", "an e-service reads only the activities it reported")
+    assert activity_read_refusal("eservice", "esamsat", "app", "esamsat", None) == (
+        "not_own_source", "an e-service reads only the activities it reported")
+
+
+def test_the_source_gives_persons_no_reading_right() -> None:
+    # an employee named like the source reads by the line, not by the channel
+    assert activity_read_refusal("employee", "esamsat", "esamsat", OWNER, None) == (
+        "role_not_allowed", "role 'employee' may not do this (allowed: superior, admin, "
+        "auditor, dashboard)")
+    assert activity_read_refusal("superior", ME, "esamsat", OWNER, ME) is None
+    assert activity_read_refusal("superior", ME, "esamsat", OWNER, BOSS) == (
+        "not_direct_superior",
+        "only the owner and their direct superior on that date may read this")
+    assert activity_read_refusal("auditor", "bpk", "esamsat", OWNER, None) is None
+    assert activity_read_refusal("employee", OWNER, "esamsat", OWNER, None) is None

@@ -13,15 +13,38 @@ from shared.codec import UndecodableEvent, canonical_bytes, decode_envelope, dec
 from shared.envelope import EventEnvelope
 from shared.events import (
     EVENT_TYPES,
+    AbsenceJustificationDecided,
+    AbsenceJustificationSubmitted,
+    ActingSuperiorAppointed,
     ActivityReported,
     ActivityRevised,
+    AttendanceRecorded,
     BehaviourReview,
+    CheckedUnit,
+    CurveBreach,
+    DistributionChecked,
     EmployeeRegistered,
+    EmployeeTransferred,
+    ErasureRequested,
     Event,
+    FinanceDataRecorded,
+    ObjectionDecided,
+    ObjectionFiled,
+    OrganisationalPredicateRecorded,
+    PaymentRecorded,
+    PerformanceRated,
     PeriodClosed,
+    PersonalDataErased,
+    PlannedResult,
     PolicyPublished,
+    ProcessingRestricted,
+    ProcessingRestrictionLifted,
+    RealisationReported,
+    RealisationValidated,
     ReportingLineChanged,
     ReviewSubmitted,
+    SkpIndicator,
+    SkpSet,
     ValidationReview,
 )
 from shared.policy import default_policy_path, load_policy
@@ -51,7 +74,93 @@ SAMPLES: list[Event] = [
     PeriodClosed(period="2026-02"),
     ActivityRevised(activity_id=ACTIVITY_ID, nip=NIP, work_date=date(2026, 3, 3), minutes=60,
                     description="Menyusun laporan (diperbaiki)", output="Laporan final"),
+    ActingSuperiorAppointed(head_nip=SUPERIOR, acting_nip=NIP, kind="Plh",
+                            valid_from=date(2026, 3, 2), valid_to=date(2026, 3, 13)),
+    ReviewSubmitted(review=ValidationReview(activity_id=ACTIVITY_ID, owner_nip=NIP,
+                                            reviewer_nip=NIP, decision="approved",
+                                            acting_for=SUPERIOR)),
+    AttendanceRecorded(nip=NIP, day=date(2026, 3, 2), kind="check_in", time="07:41",
+                       source="e-presensi", device_record_id="FP-7-000123"),
+    AttendanceRecorded(nip=NIP, day=date(2026, 3, 3), kind="absence", reason="sick",
+                       source="e-presensi", device_record_id="FP-7-000124"),
+    AbsenceJustificationSubmitted(justification_id=ACTIVITY_ID, nip=NIP,
+                                  first_day=date(2026, 3, 4), last_day=date(2026, 3, 5),
+                                  reason="sick", evidence_ref="SK-DOKTER-17",
+                                  submitted_on=date(2026, 3, 6)),
+    AbsenceJustificationDecided(justification_id=ACTIVITY_ID, nip=NIP, decision="approved",
+                                decided_by=SUPERIOR),
+    FinanceDataRecorded(nip=NIP, npwp="3201014101900001", bank_name="Bank Jatim",
+                        bank_account="0011223344"),
+    PaymentRecorded(period="2026-03", unit="BKPSDM", sp2d_number="00123/SP2D/2026",
+                    sp2d_date=date(2026, 4, 13)),
+    ActivityReported(activity_id=ACTIVITY_ID, nip=NIP, work_date=date(2026, 3, 2), minutes=30,
+                     description="Verifikasi berkas", source="app", rhk_id="R1"),
+    SkpSet(nip=NIP, period="2026-03", superior_nip=SUPERIOR, acting_for=None, results=[
+        PlannedResult(rhk_id="R1", kind="main", description="Berkas terverifikasi",
+                      supports_rhk_id="B2", indicators=[
+                          SkpIndicator(indicator_id="q1", aspect="quantity",
+                                       description="Berkas", target=40, unit="berkas")])]),
+    RealisationReported(realisation_id=ACTIVITY_ID, nip=NIP, period="2026-03", rhk_id="R1",
+                        indicator_id="q1", value=12.5, evidence="ND-17/2026"),
+    RealisationValidated(realisation_id=ACTIVITY_ID, nip=NIP, period="2026-03",
+                         reviewer_nip=SUPERIOR, decision="approved", note="Lanjutkan",
+                         acting_for=None),
+    PerformanceRated(nip=NIP, period="2026-03", rater_nip=SUPERIOR, acting_for=None,
+                     results_override="above", behaviour_override=None, reason="Lembur"),
+    OrganisationalPredicateRecorded(unit="BAPENDA-UPT1", period="2026-03", predicate="Baik"),
+    DistributionChecked(period="2026-03", position=412, outcome="warned", close_action="closed",
+                        units=[CheckedUnit(
+                            unit="BAPENDA-UPT1", organisational_predicate="Butuh Perbaikan",
+                            checked=True, policy_version="erk-2022", staff={"Baik": 3},
+                            breaches=[CurveBreach(predicates=["Butuh Perbaikan"],
+                                                  bound="at_least", limit_pct=60, count=0,
+                                                  limit_people=2, by=2)],
+                            outcome="warned"),
+                               CheckedUnit(unit="BKPSDM", organisational_predicate="Baik",
+                                           checked=False, policy_version=None, staff={},
+                                           breaches=[], outcome=None)]),
+    ObjectionFiled(nip=NIP, period="2026-02", reasons="Kegiatan tanggal 3 ditolak keliru",
+                   rater_nip=SUPERIOR, decider_nip="197001011995031001",
+                   filed_on=date(2026, 3, 12), deadline=date(2026, 3, 24)),
+    ObjectionDecided(nip=NIP, period="2026-02", decided_by="197001011995031001",
+                     outcome="upheld", reason="Kegiatan terbukti", decided_on=date(2026, 3, 20),
+                     approved_minutes=5400, behaviour_score=None),
+    ObjectionDecided(nip=NIP, period="2026-02", decided_by=NIP, acting_for=SUPERIOR,
+                     outcome="rejected", reason="Tidak terbukti", decided_on=date(2026, 3, 20)),
+    ObjectionDecided(nip=NIP, period="2026-03", decided_by="197001011995031001",
+                     outcome="upheld", reason="Sasaran tercapai", decided_on=date(2026, 4, 20),
+                     results_rating="as_expected", behaviour_rating="above"),
+    EmployeeTransferred(nip=NIP, unit="BAPENDA", superior_nip=SUPERIOR,
+                        effective_from=date(2026, 3, 16)),
+    EmployeeTransferred(nip=NIP, unit="BAPENDA", superior_nip=None,
+                        effective_from=date(2026, 4, 1)),
+    ProcessingRestricted(nip=NIP, reference="PDP-2026-001", reason="Ketepatan data disanggah"),
+    ProcessingRestrictionLifted(nip=NIP, reference="PDP-2026-001/selesai"),
+    ErasureRequested(nip=NIP, legal_basis="UU PDP art. 8", reference="ND-17/2026",
+                     requested_on=date(2026, 3, 2), due_on=date(2036, 2, 28)),
+    PersonalDataErased(nip=NIP, reference="ND-17/2026", erased_on=date(2036, 2, 28)),
 ]
+
+
+def test_an_activity_without_rhk_is_stored_as_before() -> None:
+    plain = SAMPLES[3].model_dump(mode="json")
+    assert "rhk_id" not in plain
+    assert ActivityReported.model_validate(plain).rhk_id is None
+    naming = next(e for e in SAMPLES if isinstance(e, ActivityReported) and e.rhk_id)
+    assert naming.model_dump(mode="json")["rhk_id"] == "R1"
+
+
+def test_a_2013_objection_decision_is_stored_as_before() -> None:
+    """The 2022 ratings are left out of the payload when null: an older decision hashes
+    unchanged."""
+    before = next(e for e in SAMPLES if isinstance(e, ObjectionDecided))
+    assert set(before.model_dump(mode="json")) == {
+        "nip", "period", "decided_by", "acting_for", "outcome", "reason", "decided_on",
+        "approved_minutes", "behaviour_score"}
+    rated = next(e for e in SAMPLES if isinstance(e, ObjectionDecided) and e.results_rating)
+    dumped = rated.model_dump(mode="json")
+    assert (dumped["results_rating"], dumped["behaviour_rating"]) == ("as_expected", "above")
+    assert ObjectionDecided.model_validate(dumped) == rated
 
 
 def envelope_of(event: Event, **changes: Any) -> EventEnvelope:

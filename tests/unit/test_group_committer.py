@@ -16,6 +16,7 @@ from services.intake.service_layer.ports import ConcurrencyConflict, Context
 from shared.auth import Principal
 from shared.events import PeriodClosed
 from shared.policy import default_policy_path, load_policy
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.unit
 
@@ -43,12 +44,9 @@ class FakeGroups:
         return [[f"{p.subject}:{cmd}" for cmd in commands] for p, commands in requests]
 
 
-async def until(condition: Any) -> None:
-    for _ in range(200):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("condition never held")
+def waiting(committer: GroupCommitter, count: int) -> Any:
+    """Whether ``count`` requests wait behind the running group (the committer's queue)."""
+    return lambda: len(committer._queue) == count
 
 
 async def test_requests_queued_behind_a_group_share_the_next_one_in_order() -> None:
@@ -56,10 +54,10 @@ async def test_requests_queued_behind_a_group_share_the_next_one_in_order() -> N
     committer = GroupCommitter(groups)
     groups.gate.clear()
     first = asyncio.create_task(committer.submit(caller("a"), ["1"]))
-    await until(lambda: groups.groups)
+    await eventually(lambda: groups.groups, timeout=5, what="a group running")
     queued = [asyncio.create_task(committer.submit(caller(n), [n + "1", n + "2"]))
               for n in ("b", "c", "d")]
-    await asyncio.sleep(0.01)
+    await eventually(waiting(committer, 3), timeout=5, what="three requests queued")
     groups.gate.set()
     assert await first == ["a:1"]
     assert [await task for task in queued] == [["b:b1", "b:b2"], ["c:c1", "c:c2"],
@@ -73,11 +71,11 @@ async def test_a_group_holds_at_most_max_commands_and_a_big_request_goes_alone()
     committer = GroupCommitter(groups, max_commands=5)
     groups.gate.clear()
     blocker = asyncio.create_task(committer.submit(caller("a"), ["1"]))
-    await until(lambda: groups.groups)
+    await eventually(lambda: groups.groups, timeout=5, what="a group running")
     sizes = {"b": 3, "c": 3, "d": 1, "e": 9, "f": 1}
     tasks = [asyncio.create_task(committer.submit(caller(n), [str(i) for i in range(size)]))
              for n, size in sizes.items()]
-    await asyncio.sleep(0.01)
+    await eventually(waiting(committer, len(sizes)), timeout=5, what="all requests queued")
     groups.gate.set()
     await asyncio.gather(blocker, *tasks)
     assert groups.groups == [["a"], ["b"], ["c", "d"], ["e"], ["f"]]
@@ -102,7 +100,7 @@ async def test_a_caller_that_went_away_does_not_stop_the_others() -> None:
     committer = GroupCommitter(groups)
     groups.gate.clear()
     gone = asyncio.create_task(committer.submit(caller("gone"), ["1"]))
-    await until(lambda: groups.groups)
+    await eventually(lambda: groups.groups, timeout=5, what="a group running")
     gone.cancel()
     stays = asyncio.create_task(committer.submit(caller("stays"), ["2"]))
     groups.gate.set()

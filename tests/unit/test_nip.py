@@ -59,3 +59,17 @@ def test_appointment_after_the_current_year_is_rejected_only_with_today() -> Non
 def test_birth_date_in_the_future_is_rejected_with_today() -> None:
     with pytest.raises(InvalidNip, match="birth date 20270101 is in the future"):
         parse_nip("202701012045031001", today=TODAY)
+
+
+def test_appointment_exactly_fifteen_years_after_birth_is_the_lowest_accepted() -> None:
+    # born 1990, appointed 2005: 15 years, the lenient minimum; 2004 is one year short
+    assert parse_nip("199001012005032001", today=TODAY).appointed == (2005, 3)
+    with pytest.raises(InvalidNip, match="appointment year 2004 is less than 15 years"):
+        parse_nip("199001012004032001", today=TODAY)
+
+
+def test_appointment_in_the_current_year_and_birth_on_today_pass_their_own_checks() -> None:
+    assert parse_nip("199001012026032001", today=TODAY).appointed == (2026, 3)
+    # born today: not "in the future"; it fails later, on the appointment age
+    with pytest.raises(InvalidNip, match=r"^appointment year 2026 is less than 15"):
+        parse_nip("202603012026032001", today=TODAY)

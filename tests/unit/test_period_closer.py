@@ -10,6 +10,7 @@ import pytest
 
 from services.intake.adapters.memory import InMemoryStore
 from services.intake.domain import commands as c
+from services.intake.service_layer.closing import PeriodClosing
 from services.intake.service_layer.committer import GroupCommitter
 from services.intake.service_layer.execution import run_group
 from services.intake.service_layer.period_closer import PeriodCloser
@@ -36,7 +37,9 @@ class Closing:
             lambda requests: run_group(self.store.unit, requests, self.clock.today()))
 
     def closer(self) -> PeriodCloser:
-        return PeriodCloser(self.store.committed_facts, self.committer.submit, self.clock, 60)
+        closing = PeriodClosing(self.store.committed_facts, self.committer.submit, None,
+                                self.clock)
+        return PeriodCloser(self.store.committed_facts, closing.close, self.clock, 60)
 
     async def execute(self, principal: Principal, command: Any) -> Any:
         (answer,) = await self.committer.submit(principal, [command])

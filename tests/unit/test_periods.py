@@ -118,3 +118,17 @@ def test_an_activity_dated_in_the_previous_month_is_refused_from_the_close_day()
     with pytest.raises(Rejected) as info:
         report(at(2026, 4, 10))
     assert (info.value.code, info.value.status) == ("period_closed", 409)
+
+
+def test_the_latest_effective_policy_governs_whatever_the_publication_order() -> None:
+    # published later but effective earlier: the one effective from March still governs May
+    march = POLICY.model_copy(update={"version": "march", "effective_from": "2026-03"})
+    back_to_february = POLICY.model_copy(update={"version": "feb", "effective_from": "2026-02"})
+    assert periods.governing([POLICY, march, back_to_february], "2026-05") is march
+    assert periods.governing([POLICY, march, back_to_february], "2026-02") is back_to_february
+
+
+def test_last_locked_with_a_single_period_locked_by_date() -> None:
+    # 10 February: only January has reached its close day
+    assert periods.last_locked([POLICY], set(), date(2026, 2, 10)) == "2026-01"
+    assert periods.last_locked([POLICY], set(), date(2026, 2, 9)) is None

@@ -1,5 +1,5 @@
 from collections.abc import Mapping
-from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -105,7 +105,7 @@ def test_relation_weights_are_renormalised_over_relations_that_rated() -> None:
     # superior 50 and subordinate 25 -> 2/3 x 80 + 1/3 x 60 = 73.33
     found = rated(team(80, [], [60, 60, 60]))
     assert (found.score, found.category) == (73.3, "Cukup")
-    assert found.exact_score.quantize(Decimal("0.0001")) == Decimal("73.3333")
+    assert found.exact_score == Fraction(220, 3)  # exactly 73 1/3
 
 
 def test_peers_below_min_raters_are_hidden_but_counted() -> None:
@@ -187,3 +187,40 @@ def test_row_names_the_policy_and_figures() -> None:
         3000,
     )
     assert (row.nip, row.period) == ("196804111993031009", "2026-01")
+
+
+def test_subordinates_alone_switch_to_60_40() -> None:
+    found = rated([rate(f"b{i}", "subordinate", 70) for i in range(3)])
+    assert (found.score, found.raters, found.has_peer_or_subordinate_input) == (
+        70.0, {"subordinate": 3}, True)
+    row = eligible(6000, found)
+    # 0.6 x 100 + 0.4 x 70 = 88.0 (70/30 would give 91.0, Sangat Baik)
+    assert (row.score, row.category) == (88.0, "Baik")
+    assert row.reasons[2] == (
+        "weights 60/40 (results/behaviour) because peers or subordinates rated")
+
+
+def test_a_fractional_percentage_is_written_with_its_decimal() -> None:
+    row = eligible(6000, policy=POLICY.model_copy(update={"performance_cap_pct": 72.5}))
+    assert row.reasons[0] == "approved 6,000 of 6,000 minutes (100.0%, capped at 72.5%)"
+    assert row.results_pct == 72.5
+
+
+def test_an_exact_half_is_rounded_up_even_when_the_means_repeat() -> None:
+    """Found by the property tests: three raters give means in thirds, and fixed-precision
+    decimals turned an exact 79.75 into 79.7499...9, shown as 79.7."""
+    aspects = ("integritas", "pelayanan", "komitmen", "disiplin", "kerja_sama")
+
+    def by(nip: str, relation: Relation, *scores: int) -> Rating:
+        return Rating(nip, relation, dict(zip(aspects, scores, strict=True)))
+
+    found = rated([
+        by("s", "superior", 67, 73, 96, 84, 73),
+        by("p1", "peer", 78, 66, 61, 67, 96), by("p2", "peer", 60, 94, 78, 68, 64),
+        by("p3", "peer", 92, 83, 96, 79, 87),
+        by("b1", "subordinate", 92, 82, 93, 80, 60), by("b2", "subordinate", 67, 88, 88, 82, 79),
+        by("b3", "subordinate", 94, 85, 81, 96, 91)])
+    # superior 393 / 5 = 78.6; peers 1169 / 15; subordinates 1258 / 15:
+    # 0.5 x 78.6 + 0.25 x (1169 + 1258) / 15 = 39.3 + 40.45 = 79.75 exactly
+    assert found.exact_score == Fraction(319, 4)
+    assert found.score == 79.8

@@ -7,6 +7,7 @@ The sum does not depend on row order, so it streams in any order with flat memor
 
 import hashlib
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -27,6 +28,8 @@ def canonical_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, float):
         return round(value, 6)
+    if isinstance(value, Decimal):  # PostgreSQL keeps its scale (97.50), SQLite may not
+        return f"{value.normalize():f}"
     return value
 
 

@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaProducer
 
 from services.appraisal.domain.records import DeadLetter
 from shared import kafka
+from shared.kafka_access import KafkaAccess
 
 log = logging.getLogger(__name__)
 
@@ -27,21 +28,22 @@ async def _publish(producer: AIOKafkaProducer, dlq_topic: str,
                    ("dead_letter_id", str(letter.id or "").encode())]
         futures.append(await producer.send(dlq_topic, record.raw(), key=record.key,
                                            headers=headers))
-        log.warning("dead letter %s at %s/%d/%d: %s", letter.code, record.topic,
-                    record.partition, record.offset, letter.reason)
+        # ids only: the reason is in the dead-letter table and header, not in the log
+        log.warning("dead letter %s at %s/%d/%d", letter.code, record.topic,
+                    record.partition, record.offset)
     await asyncio.gather(*futures)
 
 
 class DeadLetterTopic:
     """A dead-letter publisher whose producer starts on first use (idempotent, acks=all)."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self._bootstrap, self.topic = bootstrap, topic
+    def __init__(self, access: KafkaAccess, topic: str) -> None:
+        self._access, self.topic = access, topic
         self._producer: AIOKafkaProducer | None = None
 
     async def publish(self, letters: Sequence[DeadLetter]) -> None:
         if self._producer is None:
-            producer = kafka.producer(self._bootstrap)
+            producer = kafka.producer(self._access)
             await producer.start()
             self._producer = producer
         await _publish(self._producer, self.topic, letters)

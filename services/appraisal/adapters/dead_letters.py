@@ -1,6 +1,7 @@
 """Dead letters: records the consumer could not apply, with the reason and the original
 bytes, until an operator retries or skips them. While one is open its key is held on its
-partition (``held_keys``)."""
+partition (``held_keys``), unless it is not one of the key's events
+(``records.NOT_THE_KEYS_OWN``: no relay MAC, a reused position)."""
 
 import contextlib
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.appraisal.domain.records import DeadLetter, Record, hold_key
+from services.appraisal.domain.records import NOT_THE_KEYS_OWN, DeadLetter, Record, hold_key
 from shared.codec import UndecodableEvent, decode_envelope
 
 metadata = MetaData()
@@ -97,10 +98,11 @@ async def resolve(conn: AsyncConnection, dead_letter_id: int, status: str, actor
 
 
 async def open_on(conn: AsyncConnection, topic: str, partition: int) -> list[tuple[int, str]]:
-    """(offset, key) of the partition's open dead letters."""
+    """(offset, key) of the partition's open dead letters that hold their key."""
     d = dead_letters.c
     rows = await conn.execute(select(d.offset, d.key).where(
-        d.topic == topic, d.partition == partition, d.status == "open"))
+        d.topic == topic, d.partition == partition, d.status == "open",
+        d.code.not_in(NOT_THE_KEYS_OWN)))
     return [(row.offset, row.key) for row in rows]
 
 

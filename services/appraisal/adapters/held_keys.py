@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.appraisal.adapters.dead_letters import dead_letters
 from services.appraisal.adapters.rows import CHUNK, upsert
 from services.appraisal.domain.held_keys import HeldKeys
-from services.appraisal.domain.records import Record
+from services.appraisal.domain.records import NOT_THE_KEYS_OWN, Record
 from services.appraisal.domain.triage import Parked
 from shared.topics import BROADCAST_KEY
 
@@ -48,8 +48,8 @@ parked_records = Table(
 async def held(conn: AsyncConnection, topic: str) -> HeldKeys:
     """The keys open dead letters hold, and whole partitions a parked broadcast holds."""
     gate, d, p = HeldKeys(), dead_letters.c, parked_records.c
-    for row in await conn.execute(select(d.partition, d.key)
-                                  .where(d.topic == topic, d.status == "open")):
+    for row in await conn.execute(select(d.partition, d.key).where(
+            d.topic == topic, d.status == "open", d.code.not_in(NOT_THE_KEYS_OWN))):
         gate.hold(row.partition, row.key)
     for row in await conn.execute(select(p.partition).distinct()
                                   .where(p.topic == topic, p.key == BROADCAST_KEY)):
@@ -71,6 +71,17 @@ async def parked_on(conn: AsyncConnection, topic: str, partition: int) -> list[P
     rows = await conn.execute(select(parked_records)
                               .where(p.topic == topic, p.partition == partition)
                               .order_by(p.offset))
+    return [Parked(Record(topic, partition, row.offset, row.value, row.key.encode()), row.key,
+                   row.position) for row in rows]
+
+
+async def parked_of(conn: AsyncConnection, topic: str, partition: int, key: str) -> (
+    list[Parked]
+):
+    """The records parked behind one key of a partition, in offset order."""
+    p = parked_records.c
+    rows = await conn.execute(select(parked_records).where(
+        p.topic == topic, p.partition == partition, p.key == key).order_by(p.offset))
     return [Parked(Record(topic, partition, row.offset, row.value, row.key.encode()), row.key,
                    row.position) for row in rows]
 
@@ -107,7 +118,8 @@ async def backlog(conn: AsyncConnection, topic: str) -> Backlog:
     held_by: dict[int, set[str]] = defaultdict(set)
     for row in await conn.execute(select(d.partition, d.code, d.key)
                                   .where(d.topic == topic, d.status == "open")):
-        held_by[row.partition].add(row.key)
+        if row.code not in NOT_THE_KEYS_OWN:
+            held_by[row.partition].add(row.key)
         result.open_dead_letters[row.code] = result.open_dead_letters.get(row.code, 0) + 1
     rows = await conn.execute(
         select(p.partition, func.count(), func.sum(case((p.key == BROADCAST_KEY, 1), else_=0)))

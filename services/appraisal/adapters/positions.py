@@ -4,7 +4,18 @@ saved in the transaction of the projection changes they account for."""
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, Row, Table, Text, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Row,
+    Table,
+    Text,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -63,3 +74,10 @@ async def save(conn: AsyncConnection, positions: Iterable[Position]) -> None:
 async def any_stored(conn: AsyncConnection) -> bool:
     """Whether anything was ever consumed into this database (or schema)."""
     return (await conn.scalar(select(consumer_positions.c.topic).limit(1))) is not None
+
+
+async def applied_up_to(conn: AsyncConnection) -> int:
+    """The highest global position applied on any partition (0: nothing yet): where the
+    projections stand, as a payroll listing states it."""
+    return int(await conn.scalar(
+        select(func.coalesce(func.max(consumer_positions.c.last_position), 0))) or 0)

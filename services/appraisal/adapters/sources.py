@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
-from services.appraisal.domain.records import NOW, AsOf, Record
+from services.appraisal.domain.records import NOW, AsOf, Record, from_kafka
 from shared.history import EventHistory
+from shared.kafka import admin as kafka_admin
 from shared.kafka import consumer as kafka_consumer
 from shared.kafka import target_partitions
+from shared.kafka_access import KafkaAccess
+from shared.pseudonym import Pseudonyms
 
 BATCH = 10_000
 
@@ -27,25 +29,26 @@ class SourceStats:
     """Records fed to the projections (a broadcast counts once per partition)."""
 
 
-async def partition_ids(bootstrap: str, topic: str) -> list[int]:
+async def partition_ids(access: KafkaAccess, topic: str) -> list[int]:
     """The partitions of ``topic`` from the broker's metadata."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    admin = kafka_admin(access, request_timeout_ms=10000)
     await admin.start()
     try:
         (described,) = await admin.describe_topics([topic])
     finally:
         await admin.close()
     if described.get("error_code") or not described.get("partitions"):
-        raise LookupError(f"topic {topic!r} does not exist on {bootstrap}")
+        raise LookupError(f"topic {topic!r} does not exist on {access.bootstrap}")
     return sorted(p["partition"] for p in described["partitions"])
 
 
 async def store_batches(
     history: EventHistory, topic: str, partitions: int, upto: int,
     limits: dict[int, int] | None = None, batch: int = BATCH,
-    stats: SourceStats | None = None,
+    stats: SourceStats | None = None, *, pseudonyms: Pseudonyms,
 ) -> AsyncIterator[list[Record]]:
-    """Records as the relay would publish them, for events with position <= ``upto``.
+    """Records as the relay would publish them (keyed by subject id with the relay's
+    ``pseudonyms``, so on the same partitions), for events with position <= ``upto``.
 
     ``limits`` (partition -> last position) stops each partition where a live consumer
     stands; a partition missing from it gets nothing. Offsets are synthetic but stable
@@ -57,7 +60,7 @@ async def store_batches(
     records: list[Record] = []
     async for envelope in history.stream(upto_position=upto):
         stats.events += 1
-        key = envelope.subject_nip.encode()
+        key = pseudonyms.record_key(envelope.subject_nip)
         position = envelope.position or 0
         for partition in target_partitions(key, everyone):
             if limits is not None and position > limits.get(partition, 0):
@@ -85,7 +88,7 @@ class KafkaRange:
 
 
 async def kafka_batches(
-    bootstrap: str, topic: str, as_of: AsOf = NOW, start: dict[int, int] | None = None,
+    access: KafkaAccess, topic: str, as_of: AsOf = NOW, start: dict[int, int] | None = None,
     end: dict[int, int] | None = None, batch: int = BATCH, stats: SourceStats | None = None,
     window: KafkaRange | None = None,
 ) -> AsyncIterator[list[Record]]:
@@ -98,10 +101,10 @@ async def kafka_batches(
     """
     stats = stats if stats is not None else SourceStats()
     window = window if window is not None else KafkaRange()
-    consumer = kafka_consumer(bootstrap)
+    consumer = kafka_consumer(access)
     await consumer.start()
     try:
-        active = await _seek(consumer, bootstrap, topic, start or {}, end or {}, window)
+        active = await _seek(consumer, access, topic, start or {}, end or {}, window)
         records: list[Record] = []
         while active:
             fetched = await consumer.getmany(timeout_ms=1000, max_records=batch)
@@ -117,10 +120,10 @@ async def kafka_batches(
         await consumer.stop()
 
 
-async def _seek(consumer: AIOKafkaConsumer, bootstrap: str, topic: str, start: dict[int, int],
+async def _seek(consumer: AIOKafkaConsumer, access: KafkaAccess, topic: str, start: dict[int, int],
                 end: dict[int, int], window: KafkaRange) -> set[TopicPartition]:
     """Assign every partition, seek to its start; the partitions with records to read."""
-    tps = [TopicPartition(topic, p) for p in await partition_ids(bootstrap, topic)]
+    tps = [TopicPartition(topic, p) for p in await partition_ids(access, topic)]
     consumer.assign(tps)
     first = await consumer.beginning_offsets(tps)
     last = await consumer.end_offsets(tps)
@@ -141,8 +144,7 @@ def _take(consumer: AIOKafkaConsumer, tp: TopicPartition, messages: list[Any],
     for m in messages:
         if m.offset >= end or as_of.excludes(m.value):
             break
-        records.append(Record(m.topic, m.partition, m.offset, m.value or b"", m.key,
-                              m.timestamp))
+        records.append(from_kafka(m))
         if m.offset + 1 >= end:
             break
     else:

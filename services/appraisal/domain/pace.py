@@ -13,7 +13,7 @@ the projections stay a function of the event history alone; the final figure is 
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from fractions import Fraction
 
 from services.appraisal.domain.eligibility import Inputs
 from services.appraisal.domain.scoring import Behaviour, Rating, behaviour, combined_score, round1
@@ -52,11 +52,11 @@ def month_pace(period: str, today: date, approved_minutes: int,
         return None
     days = working_days(period)
     elapsed = sum(1 for day in days if day <= today)
-    target = Decimal(policy.monthly_minute_target) * elapsed / len(days)
+    target = Fraction(policy.monthly_minute_target * elapsed, len(days))
     if elapsed == 0:
         return Pace(0, len(days), 0.0, None, None, None)
-    raw_pct = Decimal(approved_minutes) * 100 / target
-    results = min(raw_pct, Decimal(str(policy.performance_cap_pct)))
+    raw_pct = approved_minutes * 100 / target
+    results = min(raw_pct, Fraction(str(policy.performance_cap_pct)))
     score = round1(combined_score(results, rated, policy))
     return Pace(elapsed, len(days), float(round1(target)), float(round1(raw_pct)),
                 float(score), policy.category_for(float(score)))
@@ -64,9 +64,11 @@ def month_pace(period: str, today: date, approved_minutes: int,
 
 def pace_of(inputs: Inputs, nip: str, period: str, today: date) -> Pace | None:
     """The pace of one employee-month from the projected figures; None for a closed period,
-    a period that is not today's, or one no policy governs."""
-    employee, policy = inputs.employees.get(nip), inputs.policy_for(period)
-    if employee is None or policy is None or period in inputs.closed:
+    a period that is not today's, one no policy governs, or one under the 2022 regime
+    (minutes at pace say nothing of SKP ratings)."""
+    employee = inputs.employees.get(nip)
+    policy = inputs.policy_for(period, employee.get("unit")) if employee else None
+    if employee is None or policy is None or period in inputs.closed or policy.regime != "2013":
         return None
     month = inputs.months.get((nip, period), {})
     ratings = [Rating(r["rater_nip"], r["relation"], r["scores"])

@@ -28,13 +28,15 @@ class Position:
 class Cursor:
     """A position moving through one batch (mutable, one per partition, not per record)."""
 
-    __slots__ = ("last_position", "last_recorded_at", "next_offset")
+    __slots__ = ("last_position", "last_recorded_at", "next_offset", "partition", "topic")
 
     def __init__(self, start: Position) -> None:
+        self.topic, self.partition = start.topic, start.partition
         self.next_offset = start.next_offset
         self.last_position = start.last_position
         self.last_recorded_at = start.last_recorded_at
 
-    def at(self, topic: str, partition: int) -> Position:
-        return Position(topic, partition, self.next_offset, self.last_position,
+    def position(self) -> Position:
+        """Where the batch leaves the partition."""
+        return Position(self.topic, self.partition, self.next_offset, self.last_position,
                         self.last_recorded_at)

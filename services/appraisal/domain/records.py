@@ -2,9 +2,10 @@
 letters that records which cannot be decoded become, and how far a replay reads. Plain
 values, no I/O."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from shared.codec import UndecodableEvent, decode_envelope, decode_payload, encode
 from shared.envelope import EventEnvelope
@@ -27,10 +28,36 @@ class Record:
     timestamp_ms: int | None = None
     envelope: EventEnvelope | None = None
     """Already decoded and validated (a rebuild from the store): skips decoding again."""
+    headers: tuple[tuple[str, bytes], ...] = ()
+    """The Kafka headers (the relay's MAC: ``shared.record_mac``)."""
 
     def raw(self) -> bytes:
         """The record's bytes (encoded on demand for a pre-decoded record)."""
         return self.value if self.value or self.envelope is None else encode(self.envelope)
+
+
+class KafkaMessage(Protocol):
+    """What a consumed Kafka record offers (aiokafka's ``ConsumerRecord``)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def timestamp(self) -> int: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
+
+
+def from_kafka(message: KafkaMessage) -> Record:
+    return Record(message.topic, message.partition, message.offset, message.value or b"",
+                  message.key, message.timestamp, headers=tuple(message.headers or ()))
 
 
 def hold_key(record: Record) -> str:
@@ -39,6 +66,15 @@ def hold_key(record: Record) -> str:
     if record.key is None:
         return BROADCAST_KEY
     return record.key.decode("utf-8", errors="replace")
+
+
+UNAUTHENTICATED = "unauthenticated"
+"""Code of a record on the events topic without the relay's valid MAC."""
+POSITION_REUSED = "position_reused"
+"""Code of a record whose global position was seen on its partition with another event."""
+NOT_THE_KEYS_OWN = frozenset({UNAUTHENTICATED, POSITION_REUSED})
+"""Dead letters that hold no key: they are not one of the key's events, so nothing is
+missing from its order, and nothing waits behind them. They can only be skipped."""
 
 
 @dataclass
@@ -51,7 +87,7 @@ class DeadLetter:
     id: int | None = None
     """Row id once recorded."""
     status: str = "open"
-    """open (its key is held), retried or skipped."""
+    """open (its key is held, unless ``NOT_THE_KEYS_OWN``), retried or skipped."""
 
 
 DeadLetterSink = Callable[[list[DeadLetter]], Awaitable[None]]

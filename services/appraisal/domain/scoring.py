@@ -1,21 +1,23 @@
 """Pure scoring: 360° ratings and approved minutes -> an allowance eligibility row.
 
-Rounding: arithmetic runs in ``Decimal`` at full precision; reported figures are rounded
-half up to one decimal (85.25 -> 85.3). Categories are decided on the rounded score, so the
-figure people see always matches its category. A later rating by the same rater replaces an
-earlier one.
+Rounding: arithmetic is exact (``Fraction``: means of three raters are repeating decimals,
+and a fixed-precision ``Decimal`` turned an exact 79.75 into 79.7499...9, shown as 79.7);
+reported figures are rounded half up to one decimal (85.25 -> 85.3). Categories are
+decided on the rounded score, so the figure people see always matches its category. A later
+rating by the same rater replaces an earlier one.
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Literal
 
 from shared.events import EmploymentType, Relation
 from shared.policy import RELATIONS, Policy
 
 _TENTH = Decimal("0.1")
-_HUNDRED = Decimal(100)
+_HUNDRED = Fraction(100)
 _PLURALS: dict[Relation, tuple[str, str]] = {
     "superior": ("superior", "superiors"),
     "peer": ("peer", "peers"),
@@ -54,7 +56,7 @@ class Behaviour:
     """The 360° result: weighted score, category, rater counts and the detail one may see."""
 
     score: float
-    exact_score: Decimal
+    exact_score: Fraction
     category: str
     raters: Mapping[Relation, int]
     visible_detail: Mapping[Relation, RelationDetail]
@@ -82,17 +84,20 @@ class Eligibility:
 @dataclass(frozen=True)
 class _RelationFigures:
     raters: int
-    mean: Decimal
-    indicators: dict[str, tuple[Decimal, int]]
+    mean: Fraction
+    indicators: dict[str, tuple[Fraction, int]]
 
 
-def round1(value: Decimal) -> Decimal:
-    """Round half up to one decimal, the rounding of every reported figure."""
-    return value.quantize(_TENTH, rounding=ROUND_HALF_UP)
+def round1(value: Fraction) -> Decimal:
+    """Round half up to one decimal, the rounding of every reported figure. An exact value
+    on a boundary (79.75) is a terminating decimal, so the one division here is exact."""
+    decimal = Decimal(value.numerator) / Decimal(value.denominator)
+    return decimal.quantize(_TENTH, rounding=ROUND_HALF_UP)
 
 
-def _dec(value: float) -> Decimal:
-    return Decimal(str(value))
+def _dec(value: float) -> Fraction:
+    """A policy number as written (60.5 is 121/2, not the float's binary value)."""
+    return Fraction(str(value))
 
 
 def behaviour(ratings: Sequence[Rating], policy: Policy, structural: bool) -> Behaviour | None:
@@ -134,17 +139,17 @@ def _relation_figures(
         raters += bool(usable)
         for name, score in usable.items():
             scored[name].append(score)
-    means = {n: (Decimal(sum(s)) / len(s), len(s)) for n, s in scored.items() if s}
+    means = {n: (Fraction(sum(s), len(s)), len(s)) for n, s in scored.items() if s}
     if not means:
         return None
-    mean = sum((m for m, _ in means.values()), Decimal(0)) / len(means)
+    mean = sum((m for m, _ in means.values()), Fraction(0)) / len(means)
     return _RelationFigures(raters=raters, mean=mean, indicators=means)
 
 
-def _weighted(figures: Mapping[Relation, _RelationFigures], policy: Policy) -> Decimal:
+def _weighted(figures: Mapping[Relation, _RelationFigures], policy: Policy) -> Fraction:
     weights = {relation: _dec(policy.relation_weights[relation]) for relation in figures}
-    total = sum(weights.values(), Decimal(0))
-    return sum((weights[r] * f.mean for r, f in figures.items()), Decimal(0)) / total
+    total = sum(weights.values(), Fraction(0))
+    return sum((weights[r] * f.mean for r, f in figures.items()), Fraction(0)) / total
 
 
 def _visible(
@@ -177,7 +182,7 @@ def eligibility(
 ) -> Eligibility:
     """Combine results and behaviour into a score, a category and an allowance percentage."""
     target = policy.monthly_minute_target
-    raw_pct = Decimal(approved_minutes) * _HUNDRED / Decimal(target)
+    raw_pct = Fraction(approved_minutes) * _HUNDRED / target
     results = min(raw_pct, _dec(policy.performance_cap_pct))
     reasons = [_minutes_reason(approved_minutes, target, raw_pct, results)]
     exact_score = _score(results, behaviour, policy, reasons)
@@ -205,22 +210,22 @@ def eligibility(
     )
 
 
-def _minutes_reason(approved: int, target: int, raw_pct: Decimal, results: Decimal) -> str:
+def _minutes_reason(approved: int, target: int, raw_pct: Fraction, results: Fraction) -> str:
     text = f"approved {approved:,} of {target:,} minutes ({round1(raw_pct)}%"
     if results < raw_pct:
         text += f", capped at {_plain(results)}%"
     return text + ")"
 
 
-def combined_score(results: Decimal, behaviour: Behaviour | None, policy: Policy) -> Decimal:
+def combined_score(results: Fraction, behaviour: Behaviour | None, policy: Policy) -> Fraction:
     """The exact score of a (capped) results percentage and a 360 result, weighted as
     :func:`eligibility` weighs them."""
     return _score(results, behaviour, policy, [])
 
 
 def _score(
-    results: Decimal, behaviour: Behaviour | None, policy: Policy, reasons: list[str]
-) -> Decimal:
+    results: Fraction, behaviour: Behaviour | None, policy: Policy, reasons: list[str]
+) -> Fraction:
     if behaviour is None:
         reasons.append("no 360 ratings: score from results alone")
         return results
@@ -237,9 +242,15 @@ def _score(
     return weighted / (results_weight + behaviour_weight)
 
 
+def allowance_before_factor(category: str, reported_activities: int, policy: Policy) -> Fraction:
+    """The allowance percentage :func:`eligibility` pays before the employment factor (the
+    payroll applies the factor to the base amount instead)."""
+    return _base_allowance(category, reported_activities, policy, [])
+
+
 def _base_allowance(
     category: str, reported_activities: int, policy: Policy, reasons: list[str]
-) -> Decimal:
+) -> Fraction:
     if reported_activities == 0:
         pct = _dec(policy.no_report_allowance_pct)
         reasons.append(f"no activity reported in the month -> allowance {_plain(pct)}%")
@@ -254,7 +265,7 @@ def _count(relation: Relation, count: int) -> str:
     return f"{count} {singular if count == 1 else plural}"
 
 
-def _plain(value: Decimal) -> str:
+def _plain(value: Fraction) -> str:
     """A percentage as people write it: 100, 80, 72.5 (one decimal at most)."""
     rounded = round1(value)
     return f"{rounded:.0f}" if rounded == rounded.to_integral_value() else f"{rounded}"

@@ -2,19 +2,36 @@
 operator resolves a dead letter, which parked records it releases. Pure: the service layer
 loads the positions and held keys beforehand and writes the outcome afterwards.
 
-A record below its partition's stored offset, or an event at or below the highest global
-position already seen there (the relay re-publishes after a crash), is skipped. A record
-that cannot be decoded becomes a dead letter and holds its key (``held_keys``); a record
-whose key is held is parked; everything else is applied, in order.
+A record below its partition's stored offset is skipped. A record without the relay's
+valid MAC (``authenticity``) is dead-lettered, holding no key and moving no position. An
+event at or below the highest global position already seen on its partition is a
+re-publication by the relay after a crash, and skipped, only if the same event id was seen
+at that position (``Triage.repeats``, settled against the ids the service layer looks up);
+otherwise it is dead-lettered too. A record that cannot be decoded becomes a dead letter
+and holds its key (``held_keys``); a record whose key is held is parked; everything else
+is applied, in order.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from uuid import UUID
 
+from services.appraisal.domain.authenticity import OPEN, Gate
 from services.appraisal.domain.held_keys import HeldKeys
 from services.appraisal.domain.positions import Cursor, Position
-from services.appraisal.domain.records import Applied, DeadLetter, Record, decode, hold_key
+from services.appraisal.domain.records import (
+    POSITION_REUSED,
+    UNAUTHENTICATED,
+    Applied,
+    DeadLetter,
+    Record,
+    decode,
+    hold_key,
+)
+
+Seen = tuple[int, int, UUID]
+"""(partition, global position, event id) of an event a partition delivered."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +44,16 @@ class Parked:
     """Its event's global position, when the envelope could be read."""
 
 
+@dataclass(frozen=True)
+class Repeat:
+    """A record at or below its partition's highest position, whose event id at that
+    position is to be looked up (it was seen in an earlier batch)."""
+
+    record: Record
+    position: int
+    event_id: UUID
+
+
 @dataclass
 class Triage:
     applied: list[Applied] = field(default_factory=list)
@@ -37,36 +64,73 @@ class Triage:
     """Every partition's position after the batch (to save with its changes)."""
     last_recorded_at: dict[int, datetime] = field(default_factory=dict)
     """recorded_at of the last event applied, by partition (for the lag metric)."""
+    seen: list[Seen] = field(default_factory=list)
+    """Every event read from Kafka that moved its partition's position (to remember its
+    id)."""
+    repeats: list[Repeat] = field(default_factory=list)
+    """Re-publication claims to settle against ids seen in earlier batches."""
+
+    def settle(self, known: Mapping[tuple[int, int], UUID]) -> None:
+        """Skip each repeat whose event id was seen at its position on its partition
+        (``known``); dead-letter the others."""
+        for repeat in self.repeats:
+            where = repeat.record.partition, repeat.position
+            self.repeated(repeat.record, repeat.position, repeat.event_id, known.get(where))
+        self.repeats = []
+
+    def repeated(self, record: Record, position: int, event_id: UUID,
+                 seen: UUID | None) -> None:
+        """Settle one claim: ``seen`` is the id delivered at ``position`` (None: unknown)."""
+        if seen == event_id:
+            self.skipped += 1  # re-published by the relay after a crash: already seen
+            return
+        before = (f"event {seen} was delivered there" if seen is not None else
+                  "no event delivered there is remembered")
+        self.dead_letters.append(DeadLetter(record, POSITION_REUSED, (
+            f"event {event_id} claims position {position}, at or below the highest seen "
+            f"on partition {record.partition}, but {before}")))
 
 
-def triage(records: Sequence[Record], stored: Mapping[int, Position],
-           held: HeldKeys) -> Triage:
+def triage(records: Sequence[Record], stored: Mapping[int, Position], held: HeldKeys,
+           gate: Gate = OPEN) -> Triage:
     """Sort one batch of records of one topic (``stored``: the partitions' positions)."""
     result = Triage()
     cursors = {partition: Cursor(position) for partition, position in stored.items()}
+    ids: dict[tuple[int, int], UUID] = {}
     for record in records:
         cursor = cursors.get(record.partition)
         if cursor is None:
             cursor = cursors[record.partition] = Cursor(Position(record.topic,
                                                                  record.partition))
-        _sort(record, cursor, held, result)
-    topic = records[0].topic if records else ""
-    result.positions = [cursor.at(topic, partition) for partition, cursor in cursors.items()]
+        _sort(record, cursor, held, result, gate, ids)
+    result.positions = [cursor.position() for cursor in cursors.values()]
     return result
 
 
-def _sort(record: Record, cursor: Cursor, held: HeldKeys, result: Triage) -> None:
+def _sort(record: Record, cursor: Cursor, held: HeldKeys, result: Triage, gate: Gate,
+          ids: dict[tuple[int, int], UUID]) -> None:
     if record.offset < cursor.next_offset:
         result.skipped += 1
         return
     cursor.next_offset = record.offset + 1
     envelope, event, error = decode(record)
     position = envelope.position if envelope is not None else None
-    if position is not None:
+    refusal = gate.refusal(record, position)
+    if refusal is not None:
+        result.dead_letters.append(DeadLetter(record, UNAUTHENTICATED, refusal))
+        return
+    if position is not None and envelope is not None:
+        where = record.partition, position
         if position <= cursor.last_position:
-            result.skipped += 1  # re-published by the relay after a crash: already seen
+            if where in ids:
+                result.repeated(record, position, envelope.event_id, ids[where])
+            else:
+                result.repeats.append(Repeat(record, position, envelope.event_id))
             return
         cursor.last_position = position
+        ids[where] = envelope.event_id
+        if record.envelope is None:  # from Kafka: a rebuild from the store repeats nothing
+            result.seen.append((record.partition, position, envelope.event_id))
     key = hold_key(record)
     if held.blocks(record.partition, key):
         held.park(record.partition, key)
@@ -99,14 +163,15 @@ def release(partition: int, open_letters: Iterable[tuple[int, str]],
     """Walk the partition's other open dead letters (offset, key) and its parked records in
     offset order through a fresh gate, as the consumer would have had the resolved dead
     letter never been there (``retried``: its offset and event, applied in its place)."""
-    steps: list[tuple[int, int, str | Parked | Applied]] = [
-        (offset, 0, key) for offset, key in open_letters]
-    steps += [(item.record.offset, 1, item) for item in parked]
+    steps: list[tuple[int, str | Parked | Applied]] = list(open_letters)
+    steps += [(item.record.offset, item) for item in parked]
     if retried is not None:
-        steps.append((retried[0], 2, retried[1]))
-    steps.sort(key=lambda step: step[:2])
+        steps.append(retried)
+    # offsets are unique on a partition: a record is an open dead letter, parked, or the
+    # resolved one (no longer open), never two of them
+    steps.sort(key=lambda step: step[0])
     held, result = HeldKeys(), Release()
-    for _, _, item in steps:
+    for _, item in steps:
         if isinstance(item, str):
             held.hold(partition, item)
         elif isinstance(item, Parked):

@@ -16,10 +16,11 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
 from services.appraisal.adapters.dead_letter_topic import DeadLetterTopic
-from services.appraisal.domain.records import Record
+from services.appraisal.domain.records import from_kafka
 from services.appraisal.metrics import Metrics
 from services.appraisal.service_layer.batches import BatchResult, ProjectionService
 from shared import kafka
+from shared.kafka_access import KafkaAccess
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +45,19 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class ProjectionConsumer:
-    def __init__(self, service: ProjectionService, bootstrap: str, topic: str, dlq_topic: str,
+    def __init__(self, service: ProjectionService, access: KafkaAccess, topic: str, dlq_topic: str,
                  group: str, metrics: Metrics, max_batch: int = 5000, poll_ms: int = 100) -> None:
         self.service, self.topic = service, topic
         self.metrics = metrics
-        self.dead_letters = DeadLetterTopic(bootstrap, dlq_topic)
+        self.dead_letters = DeadLetterTopic(access, dlq_topic)
         self._max_batch, self._poll_ms = max_batch, poll_ms
-        self._bootstrap, self._group = bootstrap, group
+        self._access, self._group = access, group
         self.consumer: AIOKafkaConsumer
         self.rewind_needed = False
         self._failures = 0
         self._backlog_due = 0.0
+        self._unapplied: dict[int, int] = {}
+        """Per partition, the first offset fetched but not applied (a failed batch)."""
 
     def assigned(self) -> list[int]:
         consumer = getattr(self, "consumer", None)
@@ -73,10 +76,10 @@ class ProjectionConsumer:
 
     async def run(self) -> None:
         # aiokafka clients must be created inside the running event loop
-        self.consumer = kafka.consumer(self._bootstrap, self._group)
+        self.consumer = kafka.consumer(self._access, self._group)
         self.consumer.subscribe([self.topic], listener=_SeekToStored(self))
-        await self.consumer.start()
         try:
+            await self.consumer.start()
             while True:
                 await self.step()
         finally:
@@ -89,8 +92,10 @@ class ProjectionConsumer:
             try:
                 await self.seek_to_stored(list(self.consumer.assignment()))
                 self.rewind_needed = False
+                self._unapplied.clear()
             except Exception:
                 log.exception("rewind to the stored positions failed; retrying")
+                await self._observe_lag_from_broker()
                 await self._back_off()
                 return
         try:
@@ -103,15 +108,18 @@ class ProjectionConsumer:
             self.metrics.batch_failures.inc()
             self.rewind_needed = True
             await self.dead_letters.close()  # an idempotent producer may be wedged
+            await self._observe_lag_from_broker()
             await self._back_off()
 
     async def _apply_next(self) -> None:
         fetched = await self.consumer.getmany(timeout_ms=self._poll_ms,
                                               max_records=self._max_batch)
-        records = [Record(m.topic, m.partition, m.offset, m.value or b"", m.key, m.timestamp)
-                   for messages in fetched.values() for m in messages]
+        records = [from_kafka(m) for messages in fetched.values() for m in messages]
+        for tp, messages in fetched.items():
+            self._unapplied.setdefault(tp.partition, messages[0].offset)
         if records:
             self._observe(await self.service.apply_batch(records, self.dead_letters.publish))
+        self._unapplied.clear()
         self.metrics.observe_lag(await self._lag())
         if time.monotonic() >= self._backlog_due:
             backlog = await self.service.backlog(self.topic)
@@ -121,6 +129,8 @@ class ProjectionConsumer:
 
     def _observe(self, result: BatchResult) -> None:
         self.metrics.applied.inc(result.applied)
+        self.metrics.observe_consumed(result.applied + result.skipped + result.parked
+                                      + len(result.dead_letters))
         self.metrics.duplicates.inc(result.skipped)
         self.metrics.parked_total.inc(result.parked)
         for letter in result.dead_letters:
@@ -132,6 +142,24 @@ class ProjectionConsumer:
     async def _back_off(self) -> None:
         self._failures += 1
         await asyncio.sleep(min(MAX_BACKOFF_S, 0.5 * 2 ** min(self._failures, 5)))
+
+    async def _observe_lag_from_broker(self) -> None:
+        """While batches fail nothing is fetched, so the fetch metadata goes stale: ask the
+        broker for the end offsets, so that the lag shows what waits meanwhile (counted
+        from the first record not applied: the failed batch was fetched, not consumed)."""
+
+        async def lag() -> dict[int, int]:
+            assigned = list(self.consumer.assignment())
+            ends = await self.consumer.end_offsets(assigned)
+            return {tp.partition: max(0, ends[tp] - min(await self.consumer.position(tp),
+                                                        self._unapplied.get(tp.partition,
+                                                                            ends[tp])))
+                    for tp in assigned}
+
+        try:
+            self.metrics.observe_lag(await asyncio.wait_for(lag(), 5))
+        except Exception:
+            log.debug("lag from the broker unavailable", exc_info=True)
 
     async def _lag(self) -> dict[int, int]:
         lag = {}

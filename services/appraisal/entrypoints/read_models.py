@@ -28,15 +28,15 @@ class ReportingLineOnDate(BaseModel):
     since: date = Field(description="First day of this reporting line.")
     superior_name: str | None = Field(description="The superior's name.")
     superior_position: str | None = Field(description="The superior's job title.")
-    superior_unit: str | None = Field(description="The superior's unit (current, see `unit`).")
+    superior_unit: str | None = Field(description="The superior's unit on `as_of`.")
 
 
 class EmployeeAsOf(BaseModel):
     nip: str = Field(description="The employee's NIP.")
     name: str = Field(description="Full name.")
     unit: str = Field(
-        description="Unit code from the roster as it stands now: unit history is not tracked "
-        "yet (transfers between units are a later issue), so `as_of` does not change it.")
+        description="Unit code on `as_of`: the unit of the latest transfer effective by then, "
+        "else the unit the employee was registered with.")
     position: str = Field(description="Job title, as the roster stands now.")
     structural: bool = Field(description="Holds a structural (leadership) position.")
     employment_type: EmploymentType = Field(description="PNS, PPPK or CPNS.")
@@ -44,3 +44,6 @@ class EmployeeAsOf(BaseModel):
     as_of: date = Field(description="The date the reporting line is given for.")
     reporting_line: ReportingLineOnDate | None = Field(
         description="The reporting line in force on `as_of`; null when none had begun.")
+    restricted: bool = Field(
+        description="The employee's processing is restricted (UU PDP art. 11): name and "
+        "position read `[restricted]` to everyone but the employee and admins.")

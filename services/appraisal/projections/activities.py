@@ -52,6 +52,8 @@ activities = Table(
     Column("reported_at", DateTime(timezone=True), nullable=False),
     Column("decided_by", Text),
     Column("decided_at", DateTime(timezone=True)),
+    # the head whose place an acting superior (Plt / Plh) took when deciding, else NULL
+    Column("acting_for", Text),
     Column("note", Text),
     Column("position", BigInteger, nullable=False),
     Index("activities_pending", "superior_nip", "status"),
@@ -151,7 +153,7 @@ def _reported(working: ActivityRows, envelope: EventEnvelope, event: ActivityRep
         "minutes": event.minutes, "description": event.description, "source": event.source,
         "external_ref": event.external_ref, "status": "pending",
         "reported_at": envelope.occurred_at, "decided_by": None, "decided_at": None,
-        "note": None, "position": envelope.position,
+        "acting_for": None, "note": None, "position": envelope.position,
     }
     working.enter(row)
     working.record(key, envelope, "pending", None)
@@ -164,7 +166,8 @@ def _validated(working: ActivityRows, envelope: EventEnvelope, review: Validatio
         return
     working.leave(row)
     row.update(status=review.decision, decided_by=review.reviewer_nip,
-               decided_at=envelope.occurred_at, note=review.note, position=envelope.position)
+               decided_at=envelope.occurred_at, acting_for=review.acting_for, note=review.note,
+               position=envelope.position)
     working.enter(row)
     working.record(key, envelope, review.decision, review.note)
 
@@ -180,7 +183,8 @@ def _revised(working: ActivityRows, envelope: EventEnvelope, event: ActivityRevi
     row.update(superior_nip=working.lines.superior_on(event.nip, event.work_date),
                work_date=event.work_date, period=period_of(event.work_date),
                minutes=event.minutes, description=event.description, status="pending",
-               decided_by=None, decided_at=None, note=None, position=envelope.position)
+               decided_by=None, decided_at=None, acting_for=None, note=None,
+               position=envelope.position)
     working.enter(row)
     working.record(key, envelope, "pending", None)
 

@@ -24,6 +24,8 @@ behaviour_reviews = Table(
     Column("relation", Text, nullable=False),
     Column("scores", JSON, nullable=False),
     Column("position", BigInteger, nullable=False),
+    # the superior whose place an acting superior (Plt / Plh) took when rating, else NULL
+    Column("acting_for", Text),
 )
 
 Key = tuple[str, str]
@@ -53,7 +55,8 @@ class BehaviourReviews(Projection[Reviews]):
         working.rows[(review.period, review.ratee_nip, review.rater_nip)] = {
             "period": review.period, "ratee_nip": review.ratee_nip,
             "rater_nip": review.rater_nip, "relation": review.relation,
-            "scores": dict(review.scores), "position": envelope.position}
+            "scores": dict(review.scores), "position": envelope.position,
+            "acting_for": review.acting_for}
         working.rated.add((review.ratee_nip, review.period))
 
     def rows(self, working: Reviews) -> Iterable[tuple[Table, list[Row]]]:

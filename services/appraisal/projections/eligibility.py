@@ -11,17 +11,33 @@ had). Both depend only on the event order, never on how the stream was cut into 
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import JSON, Column, Float, Index, Integer, MetaData, Table, Text, func, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    false,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.appraisal.adapters.rows import upsert
-from services.appraisal.domain.eligibility import Inputs, compute_rows
+from services.appraisal.domain.eligibility import REGIME_2013_DEFAULTS, Inputs, compute_rows
 from services.appraisal.projections import (
     behaviour_reviews,
     closed_periods,
     employee_months,
     employees,
+    objections,
     policies,
+    skp,
+    transfers,
 )
 from services.appraisal.projections.base import Batch, Projection, Row
 from shared.envelope import EventEnvelope
@@ -37,13 +53,23 @@ eligibility = Table(
     Column("policy_version", Text, nullable=False),
     Column("approved_minutes", Integer, nullable=False),
     Column("target_minutes", Integer, nullable=False),
-    Column("results_pct", Float, nullable=False),
+    Column("results_pct", Float),
     Column("behaviour_score", Float),
-    Column("score", Float, nullable=False),
+    Column("score", Float),
     Column("category", Text, nullable=False),
     Column("allowance_pct", Float, nullable=False),
     Column("state", Text, nullable=False),
     Column("reasons", JSON, nullable=False),
+    # PermenPANRB 6/2022 (appraisal migration 0008): the regime, and under 2022 the
+    # predicate and the ratings (derived, override, final); score is null under 2022, and
+    # results_pct (the SKP achievement) too without an SKP
+    Column("regime", Text, nullable=False, server_default="2013"),
+    Column("predicate", Text),
+    Column("ratings", JSON),
+    # migration appraisal_0009: the objection's status (under_objection, upheld, rejected)
+    # or NULL, and whether the allowance may be paid (final, not under objection)
+    Column("objection", Text),
+    Column("payable", Boolean, nullable=False, server_default=false()),
     Index("eligibility_period_unit", "period", "unit"),
 )
 
@@ -66,6 +92,9 @@ class Recomputation:
     roster: employees.Roster
     months: employee_months.MonthFigures
     reviews: behaviour_reviews.Reviews
+    plans: skp.Plans
+    objections: objections.Filed
+    transfers: transfers.Moves
     sweeps: list[Sweep] = field(default_factory=list)
 
 
@@ -76,7 +105,10 @@ class Eligibility(Projection[Recomputation]):
     def start(self, batch: Batch) -> Recomputation:
         return Recomputation(batch.working(employees.Employees),
                              batch.working(employee_months.EmployeeMonths),
-                             batch.working(behaviour_reviews.BehaviourReviews))
+                             batch.working(behaviour_reviews.BehaviourReviews),
+                             batch.working(skp.Skps),
+                             batch.working(objections.Objections),
+                             batch.working(transfers.Transfers))
 
     def apply(self, working: Recomputation, envelope: EventEnvelope, event: Event,
               partition: int) -> None:
@@ -88,13 +120,16 @@ class Eligibility(Projection[Recomputation]):
                                             registered_before=len(working.roster.registered)))
 
     async def write(self, conn: AsyncConnection, working: Recomputation, batch: Batch) -> None:
-        keys = working.months.changed | working.reviews.rated
+        keys = (working.months.changed | working.reviews.rated | working.plans.changed
+                | working.objections.changed)
+        keys |= await _transferred_keys(conn, working.transfers)
         for sweep in working.sweeps:
             keys |= await (_closing_keys(conn, working.roster, sweep) if sweep.closing
                            else _policy_keys(conn, sweep))
         if keys:
             inputs = await load_inputs(conn, keys)
-            await upsert(conn, eligibility, compute_rows(inputs, sorted(keys)))
+            await upsert(conn, eligibility, [{**REGIME_2013_DEFAULTS, **row}
+                                             for row in compute_rows(inputs, sorted(keys))])
 
 
 async def _closing_keys(conn: AsyncConnection, roster: employees.Roster,
@@ -104,6 +139,18 @@ async def _closing_keys(conn: AsyncConnection, roster: employees.Roster,
     joined_later = set(roster.registered[sweep.registered_before:]) - on_roster
     return {(nip, sweep.period) for nip in await employees.on_partition(conn, sweep.partition)
             if nip not in joined_later}
+
+
+async def _transferred_keys(conn: AsyncConnection, moves: transfers.Moves) -> set[Key]:
+    """The open employee-months with a row from a transfer's month on: their unit follows."""
+    if not moves.from_period:
+        return set()
+    closed = await closed_periods.closes(conn)
+    el = eligibility
+    result = await conn.execute(select(el.c.nip, el.c.period)
+                                .where(el.c.nip.in_(list(moves.from_period))))
+    return {(row.nip, row.period) for row in result
+            if row.period >= moves.from_period[row.nip] and row.period not in closed}
 
 
 async def _policy_keys(conn: AsyncConnection, sweep: Sweep) -> set[Key]:
@@ -124,20 +171,32 @@ async def _policy_keys(conn: AsyncConnection, sweep: Sweep) -> set[Key]:
 
 async def load_inputs(conn: AsyncConnection, keys: set[Key]) -> Inputs:
     """The projected figures eligibility (and the running month's pace) is computed from."""
+    plans, realisations, decisions = await skp.plans_of(conn, keys)
     return Inputs(
         employees=await employees.by_nip(conn, {nip for nip, _ in keys}),
         months=await employee_months.by_key(conn, keys),
         reviews=await behaviour_reviews.reviews_of(conn, keys),
         policies=await policies.all_policies(conn),
         closed=await closed_periods.closes(conn),
+        skps=plans, realisations=realisations, decisions=decisions,
+        objections=await objections.of_keys(conn, keys),
+        units=await transfers.assignments_of(conn, {nip for nip, _ in keys}),
     )
+
+
+def shown(row: Row) -> Row:
+    """A row as the API shows it: a 2013 row exactly as before regimes existed (its 2022
+    columns are their defaults), a 2022 row with its regime, predicate and ratings."""
+    if row["regime"] == "2013":
+        return {k: v for k, v in row.items() if k not in REGIME_2013_DEFAULTS}
+    return row
 
 
 async def row_of(conn: AsyncConnection, nip: str, period: str) -> Row | None:
     el = eligibility
     row = (await conn.execute(select(el).where(el.c.nip == nip,
                                                el.c.period == period))).first()
-    return dict(row._mapping) if row else None
+    return shown(dict(row._mapping)) if row else None
 
 
 async def page(conn: AsyncConnection, period: str, unit: str | None, offset: int,
@@ -149,7 +208,7 @@ async def page(conn: AsyncConnection, period: str, unit: str | None, offset: int
     rows = await conn.execute(select(el).where(*where).order_by(el.c.nip)
                               .offset(offset).limit(limit))
     return {"period": period, "unit": unit, "total": total, "offset": offset,
-            "items": [dict(r._mapping) for r in rows]}
+            "items": [shown(dict(r._mapping)) for r in rows]}
 
 
 async def categories(conn: AsyncConnection, unit: str, period: str) -> dict[str, int]:
@@ -159,3 +218,11 @@ async def categories(conn: AsyncConnection, unit: str, period: str) -> dict[str,
                               .where(el.c.unit == unit, el.c.period == period)
                               .group_by(el.c.category))
     return {row[0]: row[1] for row in rows}
+
+
+async def of_unit(conn: AsyncConnection, period: str, unit: str) -> list[Row]:
+    """A unit's eligibility rows for ``period``, by NIP."""
+    el = eligibility
+    rows = await conn.execute(select(el).where(el.c.period == period, el.c.unit == unit)
+                              .order_by(el.c.nip))
+    return [dict(r._mapping) for r in rows]

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.appraisal.adapters.rows import rows_where
 from services.appraisal.projections.activities import Activities, ActivityRows
 from services.appraisal.projections.base import Batch, Projection, Row
-from services.appraisal.projections.employees import employees
 from shared.envelope import EventEnvelope
 from shared.events import ActivityReported, ActivityRevised, Event
 from shared.periods import period_of
@@ -97,18 +96,6 @@ async def by_key(conn: AsyncConnection, keys: Iterable[Key]) -> dict[Key, Row]:
     columns = tuple_(employee_months.c.nip, employee_months.c.period)
     return {(r["nip"], r["period"]): r
             for r in await rows_where(conn, employee_months, columns, keys)}
-
-
-async def unit_minutes(conn: AsyncConnection, unit: str, period: str) -> Row:
-    """A unit's employees reporting in ``period`` and their minutes by status."""
-    m, e = employee_months, employees
-    totals = (await conn.execute(
-        select(func.count(), *(func.coalesce(func.sum(m.c[column]), 0)
-                               for column in MINUTE_COLUMNS.values()))
-        .select_from(m.join(e, e.c.nip == m.c.nip))
-        .where(e.c.unit == unit, m.c.period == period))).one()
-    return {"employees_reporting": totals[0],
-            "minutes": dict(zip(MINUTE_COLUMNS, totals[1:], strict=True))}
 
 
 async def reported_periods(conn: AsyncConnection) -> list[tuple[str, int, int]]:

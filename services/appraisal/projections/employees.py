@@ -1,5 +1,7 @@
 """The roster: every registered employee, with the partition their events arrive on (a
-period close covers the employees of its own partition)."""
+period close covers the employees of its own partition). ``unit`` is the unit the employee
+was registered with; the unit they belong to on a day follows their transfers
+(``transfers.unit_on_day``; the roster listings: ``service_layer.roster``)."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,7 +15,6 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
-    func,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -86,27 +87,3 @@ async def on_partition(conn: AsyncConnection, partition: int) -> list[str]:
     result = await conn.execute(select(employees.c.nip)
                                 .where(employees.c.partition == partition))
     return list(result.scalars())
-
-
-async def units(conn: AsyncConnection) -> list[Row]:
-    """Every unit with its head count and structural officials."""
-    e = employees
-    rows = await conn.execute(
-        select(e.c.unit, func.count(), func.sum(func.cast(e.c.structural, Integer)))
-        .group_by(e.c.unit).order_by(e.c.unit))
-    return [{"unit": u, "employees": n, "structural": int(s or 0)} for u, n, s in rows]
-
-
-async def people(conn: AsyncConnection, unit: str | None, structural: bool | None,
-                 limit: int) -> list[Row]:
-    """Employees (optionally of one unit, optionally only structural), by unit and name."""
-    e = employees
-    query = select(e.c.nip, e.c.name, e.c.unit, e.c.position, e.c.structural,
-                   e.c.employment_type, e.c.job_class)
-    if unit:
-        query = query.where(e.c.unit == unit)
-    if structural is not None:
-        query = query.where(e.c.structural == structural)
-    rows = await conn.execute(query.order_by(e.c.unit, e.c.structural.desc(), e.c.name)
-                              .limit(limit))
-    return [dict(r._mapping) for r in rows]

@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.appraisal.adapters.rows import rows_where
 from services.appraisal.projections.base import Batch, Projection, Row
 from shared.envelope import EventEnvelope
-from shared.events import ActivityReported, ActivityRevised, Event, ReportingLineChanged
+from shared.events import (
+    ActivityReported,
+    ActivityRevised,
+    EmployeeTransferred,
+    Event,
+    ReportingLineChanged,
+)
 
 metadata = MetaData()
 
@@ -36,7 +42,8 @@ class Lines:
 
 class ReportingLines(Projection[Lines]):
     tables = (reporting_lines,)
-    events = frozenset({ReportingLineChanged})
+    events = frozenset({ReportingLineChanged, EmployeeTransferred})
+    """A transfer sets the reporting line from its day D, as a line change does."""
 
     def start(self, batch: Batch) -> Lines:
         return Lines()
@@ -44,14 +51,16 @@ class ReportingLines(Projection[Lines]):
     async def load(self, conn: AsyncConnection, working: Lines, batch: Batch) -> None:
         # and of those whose superior on a work date the activities projection will ask for
         nips = {e.nip for _, e, _ in batch.events
-                if isinstance(e, ReportingLineChanged | ActivityReported | ActivityRevised)}
+                if isinstance(e, ReportingLineChanged | EmployeeTransferred | ActivityReported
+                              | ActivityRevised)}
         for row in await rows_where(conn, reporting_lines, reporting_lines.c.nip, nips):
             working.by_nip[row["nip"]].append(row)
 
     def apply(self, working: Lines, envelope: EventEnvelope, event: Event,
               partition: int) -> None:
-        assert isinstance(event, ReportingLineChanged)
-        line = event.model_dump()
+        assert isinstance(event, ReportingLineChanged | EmployeeTransferred)
+        line = {"nip": event.nip, "superior_nip": event.superior_nip,
+                "effective_from": event.effective_from}
         working.by_nip[event.nip] = [x for x in working.by_nip[event.nip]
                                      if x["effective_from"] != event.effective_from] + [line]
         working.new.append(line)

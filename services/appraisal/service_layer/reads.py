@@ -8,18 +8,27 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.appraisal.adapters import positions
+from services.appraisal.domain.curve import check_unit, outcome
 from services.appraisal.domain.eligibility import Inputs
 from services.appraisal.domain.pace import pace_of
 from services.appraisal.domain.scoring import Rating, behaviour
+from services.appraisal.domain.units import unit_on
 from services.appraisal.projections import (
     behaviour_reviews,
     closed_periods,
+    distribution_checks,
     eligibility,
     employee_months,
     employees,
     policies,
     reporting_lines,
+    restrictions,
+    skp,
+    transfers,
 )
+from shared.auth import Principal
+from shared.authority import allows
 from shared.periods import period_of
 from shared.policy import parsed_policy
 
@@ -43,8 +52,10 @@ async def behaviour_aggregate(conn: AsyncConnection, nip: str, period: str) -> R
     """360 aggregate per indicator and relation, detail hidden below the minimum raters."""
     person = await employees.employee(conn, nip)
     reviews = await behaviour_reviews.reviews_for(conn, nip, period)
-    policy = (await _governing(conn)).policy_for(period)
-    if person is None or policy is None:
+    if person is None:
+        return None
+    policy = (await _governing(conn)).policy_for(period, person["unit"])
+    if policy is None:
         return None
     ratings = [Rating(r["rater_nip"], r["relation"], r["scores"]) for r in reviews]
     result = behaviour(ratings, policy, person["structural"])
@@ -58,7 +69,7 @@ async def behaviour_aggregate(conn: AsyncConnection, nip: str, period: str) -> R
 
 async def unit_month(conn: AsyncConnection, unit: str, period: str) -> Row:
     return {"unit": unit, "period": period,
-            **await employee_months.unit_minutes(conn, unit, period),
+            **await transfers.unit_minutes(conn, unit, period),
             "categories": await eligibility.categories(conn, unit, period)}
 
 
@@ -76,21 +87,79 @@ async def policy_in_force(conn: AsyncConnection, period: str, today: date) -> Ro
             "close_date": close_date, "document": row["document"]}
 
 
+async def distribution(conn: AsyncConnection, period: str) -> Row:
+    """Each unit with a recorded organisational predicate: its staff predicates (its 2022
+    eligibility rows) against the curve of that predicate in the unit's policy, the bands
+    breached and by how many people, and the outcome the policy gives (warn or block); the
+    global position the projections stood at when read (``position``: the figures reflect
+    at least the events up to it); and the checks intake recorded before the close
+    (``recorded_checks``, oldest first; ``recorded_at_close``: the one the close went ahead
+    with, null while the period is not closed with a check)."""
+    position = await positions.applied_up_to(conn)
+    governing = await _governing(conn)
+    units = []
+    for unit, organisational in sorted((await skp.unit_predicates(conn, period)).items()):
+        policy = governing.policy_for(period, unit)
+        if policy is None or policy.regime != "2022":
+            units.append({"unit": unit, "organisational_predicate": organisational,
+                          "checked": False, "reason": "the unit is not on the 2022 regime"})
+            continue
+        staff = await eligibility.categories(conn, unit, period)
+        breaches = check_unit(unit, organisational, staff, policy.rules_2022)
+        units.append({"unit": unit, "organisational_predicate": organisational,
+                      "checked": True, "policy_version": policy.version, "staff": staff,
+                      "breaches": [asdict(b) for b in breaches],
+                      "outcome": outcome(breaches, policy.rules_2022)})
+    outcomes = {u.get("outcome") for u in units}
+    worst = next((o for o in ("blocked", "warned") if o in outcomes), "passed")
+    recorded = await distribution_checks.checks_of(conn, period)
+    at_close = [check for check in recorded if check["close_action"] != "refused"]
+    return {"period": period, "position": position, "outcome": worst, "units": units,
+            "recorded_checks": recorded, "recorded_at_close": at_close[-1] if at_close else None}
+
+
 async def employee_as_of(conn: AsyncConnection, nip: str, day: date) -> Row | None:
     """An employee's roster entry and the reporting line in force on ``day``."""
     person = await employees.employee(conn, nip)
     if person is None:
         return None
     person.pop("partition", None)
+    units = await transfers.assignments_of(conn, [nip])
+    person["unit"] = unit_on(units.get(nip, []), person["unit"], day)
     line = await reporting_lines.line_on(conn, nip, day)
     reporting_line = None
     if line is not None:
         superior = (await employees.employee(conn, line["superior_nip"])
                     if line["superior_nip"] else None)
+        if superior is not None:
+            above = await transfers.assignments_of(conn, [superior["nip"]])
+            superior["unit"] = unit_on(above.get(superior["nip"], []), superior["unit"], day)
         reporting_line = {"superior_nip": line["superior_nip"], "since": line["effective_from"],
                           **{f"superior_{k}": superior[k] if superior else None
                              for k in ("name", "position", "unit")}}
     return {**person, "as_of": day, "reporting_line": reporting_line}
+
+
+RESTRICTED = "[restricted]"
+"""What a restricted person's personal fields read as (UU PDP art. 11)."""
+
+
+async def honouring_restrictions(conn: AsyncConnection, found: Row, reader: Principal) -> Row:
+    """``employee_as_of``'s answer as ``reader`` may see it: the name and position of a
+    person whose processing is restricted are withheld, unless the reader is that person or
+    manages restrictions (admin); ``restricted`` says so. The same for the superior."""
+    line = found["reporting_line"]
+    nips = [found["nip"], *([line["superior_nip"]] if line and line["superior_nip"] else [])]
+    restricted = await restrictions.restricted_among(conn, nips)
+    sees_all = allows(reader.role, "restrict_processing")
+    hidden = {nip for nip in restricted if not sees_all and nip != reader.subject}
+    shown = {**found, "restricted": found["nip"] in restricted}
+    if found["nip"] in hidden:
+        shown.update(name=RESTRICTED, position=RESTRICTED)
+    if line and line["superior_nip"] in hidden:
+        shown["reporting_line"] = {**line, "superior_name": RESTRICTED,
+                                   "superior_position": RESTRICTED}
+    return shown
 
 
 async def with_pace(conn: AsyncConnection, rows: list[Row], today: date) -> list[Row]:

@@ -14,11 +14,14 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.appraisal.adapters import positions, sources, targets
+from services.appraisal.domain.authenticity import OPEN, Gate
 from services.appraisal.domain.records import NOW, AsOf, Record
 from services.appraisal.projections import REGISTRY
 from services.appraisal.projections.registry import Registry
 from services.appraisal.service_layer.batches import apply_records
 from shared.history import EventHistory
+from shared.kafka_access import KafkaAccess
+from shared.pseudonym import Pseudonyms
 from shared.topics import EVENTS_PARTITIONS
 
 Progress = Callable[[int, int | None], None]
@@ -72,13 +75,14 @@ async def apply_batches(
     engine: AsyncEngine, batches: AsyncIterator[list[Record]], source: sources.SourceStats,
     registry: Registry = REGISTRY, schema: str | None = None,
     progress: Progress | None = None, total: Callable[[], int | None] = lambda: None,
+    gate: Gate = OPEN,
 ) -> ReplayStats:
     """Apply every batch in a transaction of its own (so a long replay can resume)."""
     stats, started, seen = ReplayStats(), time.perf_counter(), 0
     async for records in read_ahead(batches):
         async with engine.begin() as conn:
             result = await apply_records(await targets.in_schema(conn, schema), records,
-                                         registry)
+                                         registry, gate)
         stats.applied += result.applied
         stats.skipped += result.skipped
         stats.dead_letters += len(result.dead_letters)
@@ -94,56 +98,60 @@ async def apply_batches(
 async def replay_store(
     store_url: str, engine: AsyncEngine, topic: str, partitions: int, as_of: AsOf = NOW,
     limits: dict[int, int] | None = None, batch: int = sources.BATCH,
-    registry: Registry = REGISTRY, progress: Progress | None = None,
+    registry: Registry = REGISTRY, progress: Progress | None = None, *,
+    pseudonyms: Pseudonyms,
 ) -> ReplayStats:
     """Rebuild from the event store, as the relay would have published it on ``partitions``
+    with its ``pseudonyms``
     (``limits``: stop each partition at a global position, where a live consumer stands)."""
     async with EventHistory(store_url, page=batch) as history:
         upto = await history.resolve(as_of.position, as_of.moment)
         if limits is not None:
             upto = min(upto, max(limits.values(), default=0))
         source = sources.SourceStats()
-        batches = sources.store_batches(history, topic, partitions, upto, limits, batch, source)
+        batches = sources.store_batches(history, topic, partitions, upto, limits, batch, source,
+                                        pseudonyms=pseudonyms)
         return await apply_batches(engine, batches, source, registry, progress=progress,
                                    total=lambda: upto)
 
 
 async def replay_kafka(
-    bootstrap: str, engine: AsyncEngine, topic: str, as_of: AsOf = NOW,
+    access: KafkaAccess, engine: AsyncEngine, topic: str, as_of: AsOf = NOW,
     batch: int = sources.BATCH, registry: Registry = REGISTRY,
-    progress: Progress | None = None,
+    progress: Progress | None = None, gate: Gate = OPEN,
 ) -> ReplayStats:
-    """Rebuild from the topic's records, read without a consumer group."""
+    """Rebuild from the topic's records, read without a consumer group (``gate``: the
+    relay MACs they must carry)."""
     source, window = sources.SourceStats(), sources.KafkaRange()
-    batches = sources.kafka_batches(bootstrap, topic, as_of, batch=batch, stats=source,
+    batches = sources.kafka_batches(access, topic, as_of, batch=batch, stats=source,
                                     window=window)
     return await apply_batches(engine, batches, source, registry, progress=progress,
-                               total=lambda: window.total)
+                               total=lambda: window.total, gate=gate)
 
 
 async def catch_up(
-    engine: AsyncEngine, schema: str, bootstrap: str, topic: str,
+    engine: AsyncEngine, schema: str, access: KafkaAccess, topic: str,
     end: dict[int, int] | None = None, registry: Registry = REGISTRY,
-    progress: Progress | None = None,
+    progress: Progress | None = None, gate: Gate = OPEN,
 ) -> ReplayStats:
     """Feed ``schema`` the topic's records after its stored offsets (up to ``end``)."""
     async with engine.connect() as conn:
         stored = await positions.stored(await targets.in_schema(conn, schema), topic)
     source = sources.SourceStats()
-    batches = sources.kafka_batches(bootstrap, topic, start={p: s.next_offset
+    batches = sources.kafka_batches(access, topic, start={p: s.next_offset
                                                               for p, s in stored.items()},
                                     end=end, stats=source)
-    return await apply_batches(engine, batches, source, registry, schema, progress)
+    return await apply_batches(engine, batches, source, registry, schema, progress, gate=gate)
 
 
-async def partition_count(bootstrap: str, topic: str, given: int | None = None,
+async def partition_count(access: KafkaAccess, topic: str, given: int | None = None,
                           warn: Callable[[str], None] = print) -> int:
     """``given``, else the topic's partition count, else (broker unreachable, say) the
     default count, with a warning."""
     if given:
         return given
     try:
-        return len(await asyncio.wait_for(sources.partition_ids(bootstrap, topic), 15))
+        return len(await asyncio.wait_for(sources.partition_ids(access, topic), 15))
     except Exception as exc:
         warn(f"partition count of {topic} unknown ({exc}); assuming {EVENTS_PARTITIONS} "
              "(use --partitions)")
@@ -162,19 +170,21 @@ class TargetNotEmpty(ValueError):
 @dataclass(frozen=True)
 class Source:
     """Where ``replay_into`` reads: the event store (assigning its events to ``partitions``,
-    default the topic's) or the topic itself."""
+    default the topic's, by the subject ids ``pseudonyms`` gives) or the topic itself."""
 
     kind: Literal["store", "kafka"]
     store_url: str
-    bootstrap: str
+    access: KafkaAccess
     topic: str
     partitions: int | None = None
+    pseudonyms: Pseudonyms | None = None
+    """Required to read the store; Kafka's records carry their keys already."""
 
 
 async def replay_into(into: str, source: Source, as_of: AsOf = NOW, batch: int = sources.BATCH,
                       resume: bool = False, registry: Registry = REGISTRY,
                       progress: Progress | None = None,
-                      warn: Callable[[str], None] = print) -> ReplayStats:
+                      warn: Callable[[str], None] = print, gate: Gate = OPEN) -> ReplayStats:
     """Migrate the database at ``into`` and rebuild every projection there; it must hold
     none yet, unless ``resume`` continues an interrupted replay into it."""
     await targets.migrate_target(into, registry.migrations)
@@ -184,10 +194,14 @@ async def replay_into(into: str, source: Source, as_of: AsOf = NOW, batch: int =
             raise TargetNotEmpty(f"{into} already holds projections; give an empty "
                                  "database, or --resume to continue that replay")
         if source.kind == "kafka":
-            return await replay_kafka(source.bootstrap, engine, source.topic, as_of, batch,
-                                      registry, progress)
-        count = await partition_count(source.bootstrap, source.topic, source.partitions, warn)
+            return await replay_kafka(source.access, engine, source.topic, as_of, batch,
+                                      registry, progress, gate)
+        if source.pseudonyms is None:
+            raise ValueError("a replay from the event store needs the relay's pseudonym key "
+                             "(APPRAISAL_PSEUDONYM_KEY_FILE)")
+        count = await partition_count(source.access, source.topic, source.partitions, warn)
         return await replay_store(source.store_url, engine, source.topic, count, as_of,
-                                  batch=batch, registry=registry, progress=progress)
+                                  batch=batch, registry=registry, progress=progress,
+                                  pseudonyms=source.pseudonyms)
     finally:
         await engine.dispose()

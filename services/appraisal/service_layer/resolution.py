@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.appraisal.adapters import dead_letters, held_keys, positions
 from services.appraisal.adapters.dead_letter_topic import DeadLetterTopic
-from services.appraisal.domain.records import Applied, DeadLetter, DeadLetterSink, decode
+from services.appraisal.domain.records import (
+    NOT_THE_KEYS_OWN,
+    Applied,
+    DeadLetter,
+    DeadLetterSink,
+    decode,
+)
 from services.appraisal.domain.triage import release
 from services.appraisal.projections.registry import Registry
 from services.appraisal.service_layer.projecting import project
@@ -57,6 +63,10 @@ async def resolve_in(conn: AsyncConnection, dead_letter_id: int, action: Action,
         return Resolution(dead_letter_id, letter.status, False,
                           f"already {letter.status}" + ("" if same else f"; cannot {action}"))
     retried: Applied | None = None
+    if action == "retry" and letter.code in NOT_THE_KEYS_OWN:
+        return Resolution(dead_letter_id, "open", False,
+                          f"cannot retry a {letter.code} record: it is not the relay's "
+                          "event there; skip it")
     if action == "retry":
         envelope, event, error = decode(source)
         if error is not None or envelope is None or event is None:
@@ -89,18 +99,32 @@ async def _release(conn: AsyncConnection, letter: DeadLetter, retried: Applied |
 
 async def list_dead_letters(url: str, status: str, limit: int) -> list[dict[str, Any]]:
     """Dead letters (``status``: open, retried, skipped or all) with how many records each
-    holds back."""
+    holds back, and which of those would fail to decode too (``failing``: their offsets),
+    so one look tells how many skips or retries the key needs."""
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
             letters = await dead_letters.listed(conn, None if status == "all" else status,
                                                 limit)
             parked = await held_keys.parked_by_key(conn)
+            for letter in letters:
+                where = letter["topic"], letter["partition"], letter["key"]
+                holds = letter["code"] not in NOT_THE_KEYS_OWN  # else others' parked records
+                letter["parked"] = parked.get(where, 0) if holds else 0
+                letter["failing"] = await _failing_behind(conn, letter, letter["parked"])
     finally:
         await engine.dispose()
-    for letter in letters:
-        letter["parked"] = parked.get((letter["topic"], letter["partition"], letter["key"]), 0)
     return letters
+
+
+async def _failing_behind(conn: AsyncConnection, letter: dict[str, Any],
+                          parked: int) -> list[int]:
+    """Offsets of the records parked behind an open letter's key that do not decode."""
+    if letter["status"] != "open" or not parked:
+        return []
+    behind = await held_keys.parked_of(conn, letter["topic"], letter["partition"],
+                                       letter["key"])
+    return [item.record.offset for item in behind if decode(item.record)[2] is not None]
 
 
 async def resolve_with(engine: AsyncEngine, dead_letter_id: int, action: Action, actor: str,
@@ -119,7 +143,7 @@ async def resolve_with(engine: AsyncEngine, dead_letter_id: int, action: Action,
 async def resolve(url: str, dead_letter_id: int, action: Action, actor: str,
                   kafka: KafkaSettings, registry: Registry) -> Resolution:
     """Retry or skip on the database at ``url``, new dead letters to the dead-letter topic."""
-    engine, topic = make_engine(url), DeadLetterTopic(kafka.bootstrap, kafka.dlq_topic)
+    engine, topic = make_engine(url), DeadLetterTopic(kafka.access(), kafka.dlq_topic)
     try:
         return await resolve_with(engine, dead_letter_id, action, actor, registry,
                                   topic.publish)

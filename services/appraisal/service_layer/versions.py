@@ -8,24 +8,26 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.appraisal.adapters import positions, sources, targets
+from services.appraisal.domain.authenticity import OPEN, Gate
 from services.appraisal.projections import REGISTRY
 from services.appraisal.projections.registry import Registry
 from services.appraisal.service_layer.batches import apply_records
 from services.appraisal.service_layer.replay import Progress, ReplayStats, catch_up
 from shared.db import make_engine
+from shared.kafka_access import KafkaAccess
 
 
-async def build_version(live_url: str, bootstrap: str, topic: str,
-                        registry: Registry = REGISTRY,
-                        progress: Progress | None = None) -> tuple[str, ReplayStats]:
+async def build_version(live_url: str, access: KafkaAccess, topic: str,
+                        registry: Registry = REGISTRY, progress: Progress | None = None,
+                        gate: Gate = OPEN) -> tuple[str, ReplayStats]:
     """A new projection version in a fresh ``erk_build_<n>`` schema of the live database,
     built from Kafka (real offsets, so the live consumer can continue from it after a swap)."""
     engine = make_engine(live_url, pool_size=2)
     try:
         schema = await targets.new_build_schema(engine)
         await targets.migrate_target(live_url, registry.migrations, schema)
-        return schema, await catch_up(engine, schema, bootstrap, topic, registry=registry,
-                                      progress=progress)
+        return schema, await catch_up(engine, schema, access, topic, registry=registry,
+                                      progress=progress, gate=gate)
     finally:
         await engine.dispose()
 
@@ -39,8 +41,9 @@ class SwapResult:
 
 
 async def swap(
-    engine: AsyncEngine, candidate: str, bootstrap: str, topic: str,
+    engine: AsyncEngine, candidate: str, access: KafkaAccess, topic: str,
     live_schema: str = "public", keep_as: str | None = None, registry: Registry = REGISTRY,
+    gate: Gate = OPEN,
 ) -> SwapResult:
     """Make ``candidate`` the live projection schema, atomically, without stopping readers.
 
@@ -52,7 +55,7 @@ async def swap(
        waiting consumer batch then resolves its tables afresh, in the new live schema, and
        skips by offset whatever the candidate already holds.
     """
-    await catch_up(engine, candidate, bootstrap, topic, registry=registry)
+    await catch_up(engine, candidate, access, topic, registry=registry, gate=gate)
     keep_as = keep_as or f"{targets.PREVIOUS_PREFIX}{time.strftime('%Y%m%d%H%M%S')}"
     async with engine.connect() as conn, conn.begin():
         await targets.lock_positions(conn, live_schema)
@@ -62,10 +65,10 @@ async def swap(
         caught = 0
         if any(start[p] < position.next_offset for p, position in live.items()):
             async for records in sources.kafka_batches(
-                    bootstrap, topic, start=start,
+                    access, topic, start=start,
                     end={p: position.next_offset for p, position in live.items()}):
                 await apply_records(await targets.in_schema(conn, candidate), records,
-                                    registry)
+                                    registry, gate)
                 caught += len(records)
         await conn.execution_options(schema_translate_map=None)
         await targets.rename_schema(conn, live_schema, keep_as)

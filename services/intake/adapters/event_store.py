@@ -81,6 +81,15 @@ async def head_position(conn: AsyncConnection) -> int:
     return int(await conn.scalar(text("SELECT coalesce(max(position), 0) FROM events")) or 0)
 
 
+async def positions_of(conn: AsyncConnection, event_ids: Sequence[str]) -> dict[str, int]:
+    """The store positions of the events with these ids (the ids found), by id."""
+    if not event_ids:
+        return {}
+    rows = await conn.execute(select(events.c.event_id, events.c.position)
+                              .where(events.c.event_id.in_(list(event_ids))))
+    return {str(event_id): int(position) for event_id, position in rows}
+
+
 async def read_after(
     conn: AsyncConnection, position: int, limit: int
 ) -> list[EventEnvelope]:

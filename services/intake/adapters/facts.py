@@ -14,11 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.intake.adapters import sql
 from services.intake.adapters import tables as t
+from services.intake.adapters.event_store import to_envelope
 from services.intake.adapters.working_set import WorkingSet
 from services.intake.domain.activity import Activity
-from services.intake.domain.facts import EmployeeFacts
+from services.intake.domain.attendance import AttendanceFacts, JustificationFacts
+from services.intake.domain.erasure import ErasureFacts
+from services.intake.domain.facts import EmployeeFacts, ObjectionFacts
 from services.intake.service_layer.ports import Wanted
+from shared import history
+from shared.authority import ActingAppointment
+from shared.codec import decode_payload
 from shared.db import any_of
+from shared.events import Event
 from shared.policy import Policy, parsed_policy
 
 
@@ -100,6 +107,13 @@ class PostgresFacts:
             .where(and_(lines.c.nip == nip, lines.c.effective_from <= day))
             .order_by(lines.c.effective_from.desc()).limit(1))
 
+    async def acting_appointments(self, head_nip: str) -> list[ActingAppointment]:
+        a = t.acting_appointments
+        rows = await self._conn.execute(
+            select(a.c.head_nip, a.c.acting_nip, a.c.kind, a.c.valid_from, a.c.valid_to)
+            .where(a.c.head_nip == head_nip).order_by(a.c.valid_from))
+        return [ActingAppointment(*row) for row in rows]
+
     async def activity(self, activity_id: uuid.UUID) -> Activity | None:
         if activity_id not in self._ws.activities:
             rows = await self._select_activities(t.activities.c.activity_id == activity_id)
@@ -149,8 +163,83 @@ class PostgresFacts:
         return int(await self._conn.scalar(
             select(func.coalesce(func.max(t.policies.c.stream_version), 0))) or 0)
 
+    async def payment_version(self, period: str, unit: str) -> int:
+        p = t.payments
+        version = await self._conn.scalar(select(p.c.stream_version).where(
+            and_(p.c.period == period, p.c.unit == unit)))
+        return int(version or 0)
+
+    async def stream_events(self, stream_id: str) -> list[Event]:
+        e = history.events
+        rows = await self._conn.execute(select(e).where(e.c.stream_id == stream_id)
+                                        .order_by(e.c.stream_version))
+        return [decode_payload(to_envelope(row._mapping)) for row in rows]
+
     async def review_version(self, period: str, rater_nip: str, ratee_nip: str) -> int:
         b = t.behaviour_reviews
         version = await self._conn.scalar(select(b.c.version).where(and_(
             b.c.period == period, b.c.rater_nip == rater_nip, b.c.ratee_nip == ratee_nip)))
         return int(version or 0)
+
+    async def erasure(self, nip: str) -> ErasureFacts | None:
+        rows = await self._erasures(t.erasure_requests.c.nip == nip)
+        return rows[0] if rows else None
+
+    async def erasures_due(self, today: date) -> list[ErasureFacts]:
+        e = t.erasure_requests
+        return await self._erasures(and_(e.c.erased_on.is_(None), e.c.due_on <= today))
+
+    async def _erasures(self, where: Any) -> list[ErasureFacts]:
+        e = t.erasure_requests
+        rows = await self._conn.execute(
+            select(e.c.nip, e.c.reference, e.c.due_on, e.c.erased_on).where(where)
+            .order_by(e.c.nip))
+        return [ErasureFacts(*row) for row in rows]
+
+    async def objection(self, nip: str, period: str) -> ObjectionFacts | None:
+        o = t.objections
+        row = (await self._conn.execute(
+            select(o.c.nip, o.c.period, o.c.decider_nip, o.c.decided)
+            .where(and_(o.c.nip == nip, o.c.period == period)))).first()
+        return ObjectionFacts(*row) if row else None
+
+    # attendance: read straight from the tables; the unit's writes go in at once, on the
+    # same connection, so a later command of the unit sees them
+
+    async def attendance_record(self, source: str, device_record_id: str) -> (
+        AttendanceFacts | None
+    ):
+        a = t.attendance_records
+        row = (await self._conn.execute(select(*_ATTENDANCE).where(
+            a.c.source == source, a.c.device_record_id == device_record_id))).first()
+        return AttendanceFacts(*row) if row else None
+
+    async def attendance_on(self, nip: str, day: date) -> list[AttendanceFacts]:
+        a = t.attendance_records
+        rows = await self._conn.execute(select(*_ATTENDANCE).where(a.c.nip == nip,
+                                                                    a.c.day == day))
+        return [AttendanceFacts(*row) for row in rows]
+
+    async def justification(self, justification_id: uuid.UUID) -> JustificationFacts | None:
+        j = t.absence_justifications
+        row = (await self._conn.execute(select(*_JUSTIFICATION).where(
+            j.c.justification_id == justification_id))).first()
+        return JustificationFacts(*row) if row else None
+
+    async def justifications_of(self, nip: str, period: str) -> list[JustificationFacts]:
+        j = t.absence_justifications
+        first = date.fromisoformat(f"{period}-01")
+        rows = await self._conn.execute(select(*_JUSTIFICATION).where(
+            j.c.nip == nip, j.c.first_day >= first, j.c.first_day < _next_month(first)))
+        return [JustificationFacts(*row) for row in rows]
+
+
+_ATTENDANCE = [t.attendance_records.c[name] for name in (
+    "source", "device_record_id", "nip", "day", "kind", "time", "reason", "event_id")]
+_JUSTIFICATION = [t.absence_justifications.c[name] for name in (
+    "justification_id", "nip", "first_day", "last_day", "reason", "evidence_ref", "status",
+    "version", "event_id")]
+
+
+def _next_month(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)

@@ -15,8 +15,11 @@ from types import TracebackType
 from typing import Any, Self
 
 from services.intake.domain import commands as c
+from services.intake.domain import erasure
 from services.intake.domain.activity import Activity
-from services.intake.domain.facts import EmployeeFacts
+from services.intake.domain.attendance import AttendanceFacts, JustificationFacts
+from services.intake.domain.erasure import ErasureFacts
+from services.intake.domain.facts import EmployeeFacts, ObjectionFacts
 from services.intake.service_layer.ports import (
     ConcurrencyConflict,
     Context,
@@ -25,7 +28,10 @@ from services.intake.service_layer.ports import (
     Wanted,
 )
 from services.intake.service_layer.recorder import Recorder
+from shared.authority import ActingAppointment
+from shared.codec import decode_payload
 from shared.envelope import EventEnvelope
+from shared.events import Event
 from shared.policy import Policy, parsed_policy
 
 
@@ -33,12 +39,18 @@ from shared.policy import Policy, parsed_policy
 class Tables:
     employees: dict[str, dict[str, Any]] = field(default_factory=dict)
     reporting_lines: dict[tuple[str, date], str | None] = field(default_factory=dict)
+    acting: list[ActingAppointment] = field(default_factory=list)
     activities: dict[uuid.UUID, Activity] = field(default_factory=dict)
     day_minutes: dict[tuple[str, date], int] = field(default_factory=dict)
     review_versions: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    payment_versions: dict[tuple[str, str], int] = field(default_factory=dict)
     closes: dict[str, datetime] = field(default_factory=dict)
     policies: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
     """version -> (document, stream version)"""
+    attendance: dict[tuple[str, str], AttendanceFacts] = field(default_factory=dict)
+    justifications: dict[uuid.UUID, JustificationFacts] = field(default_factory=dict)
+    objections: dict[tuple[str, str], ObjectionFacts] = field(default_factory=dict)
+    erasures: dict[str, ErasureFacts] = field(default_factory=dict)
 
 
 class InMemoryStore:
@@ -56,7 +68,7 @@ class InMemoryStore:
 
     @contextlib.asynccontextmanager
     async def committed_facts(self) -> AsyncIterator[FactReader]:
-        yield InMemoryFacts(copy.deepcopy(self.tables))
+        yield InMemoryFacts(copy.deepcopy(self.tables), list(self.events))
 
     def append(self, batch: Sequence[EventEnvelope]) -> list[EventEnvelope]:
         keys = [(e.stream_id, e.stream_version) for e in batch]
@@ -83,7 +95,7 @@ class InMemoryUnitOfWork(Recorder):
     async def __aenter__(self) -> Self:
         await self._store.append_lock.acquire()
         self._tables = copy.deepcopy(self._store.tables)
-        self.facts = InMemoryFacts(self._tables)
+        self.facts = InMemoryFacts(self._tables, self._store.events)
         self.writes = InMemoryWriteModel(self._tables)
         return self
 
@@ -98,8 +110,15 @@ class InMemoryUnitOfWork(Recorder):
 
 
 class InMemoryFacts:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables, events: Sequence[EventEnvelope] = ()) -> None:
         self._t = tables
+        self._events = events
+        """The committed log: streams are read from it."""
+
+    async def stream_events(self, stream_id: str) -> list[Event]:
+        found = sorted((e for e in self._events if e.stream_id == stream_id),
+                       key=lambda e: e.stream_version)
+        return [decode_payload(e) for e in found]
 
     async def prefetch(self, wanted: Wanted) -> None:
         """Nothing to load: every fact is in memory."""
@@ -115,6 +134,10 @@ class InMemoryFacts:
         lines = [(since, superior) for (who, since), superior in self._t.reporting_lines.items()
                  if who == nip and since <= day]
         return max(lines)[1] if lines else None
+
+    async def acting_appointments(self, head_nip: str) -> list[ActingAppointment]:
+        return sorted((a for a in self._t.acting if a.head_nip == head_nip),
+                      key=lambda a: a.valid_from)
 
     async def activity(self, activity_id: uuid.UUID) -> Activity | None:
         return self._t.activities.get(activity_id)
@@ -146,6 +169,33 @@ class InMemoryFacts:
     async def review_version(self, period: str, rater_nip: str, ratee_nip: str) -> int:
         return self._t.review_versions.get((period, rater_nip, ratee_nip), 0)
 
+    async def attendance_record(self, source: str, device_record_id: str) -> (
+        AttendanceFacts | None
+    ):
+        return self._t.attendance.get((source, device_record_id))
+
+    async def attendance_on(self, nip: str, day: date) -> list[AttendanceFacts]:
+        return [r for r in self._t.attendance.values() if (r.nip, r.day) == (nip, day)]
+
+    async def justification(self, justification_id: uuid.UUID) -> JustificationFacts | None:
+        return self._t.justifications.get(justification_id)
+
+    async def justifications_of(self, nip: str, period: str) -> list[JustificationFacts]:
+        return [j for j in self._t.justifications.values()
+                if j.nip == nip and j.first_day.isoformat()[:7] == period]
+
+    async def payment_version(self, period: str, unit: str) -> int:
+        return self._t.payment_versions.get((period, unit), 0)
+
+    async def objection(self, nip: str, period: str) -> ObjectionFacts | None:
+        return self._t.objections.get((nip, period))
+
+    async def erasure(self, nip: str) -> ErasureFacts | None:
+        return self._t.erasures.get(nip)
+
+    async def erasures_due(self, today: date) -> list[ErasureFacts]:
+        return erasure.due(sorted(self._t.erasures.values(), key=lambda e: e.nip), today)
+
 
 class InMemoryWriteModel:
     def __init__(self, tables: Tables) -> None:
@@ -160,6 +210,12 @@ class InMemoryWriteModel:
 
     async def save_reporting_line(self, line: c.ChangeReportingLine) -> None:
         self._t.reporting_lines[(line.nip, line.effective_from)] = line.superior_nip
+
+    async def save_acting_appointment(self, appointment: ActingAppointment) -> None:
+        self._t.acting.append(appointment)
+
+    async def save_payment_version(self, period: str, unit: str, version: int) -> None:
+        self._t.payment_versions[(period, unit)] = version
 
     def add_activity(self, activity: Activity) -> None:
         self._t.activities[activity.activity_id] = activity
@@ -177,6 +233,18 @@ class InMemoryWriteModel:
     async def record_close(self, period: str, closed_at: datetime) -> None:
         self._t.closes[period] = closed_at
 
+    async def save_objection(self, objection: ObjectionFacts) -> None:
+        self._t.objections[(objection.nip, objection.period)] = objection
+
+    async def save_erasure(self, request: ErasureFacts) -> None:
+        self._t.erasures[request.nip] = request
+
     async def save_policy(self, policy: Policy, document: dict[str, Any],
                           stream_version: int) -> None:
         self._t.policies[policy.version] = (copy.deepcopy(document), stream_version)
+
+    async def add_attendance(self, record: AttendanceFacts) -> None:
+        self._t.attendance[(record.source, record.device_record_id)] = record
+
+    async def save_justification(self, justification: JustificationFacts) -> None:
+        self._t.justifications[justification.justification_id] = justification

@@ -1,5 +1,7 @@
 """The unit of work on PostgreSQL: one transaction holding the append lock, a fact reader and
-a write model sharing the unit's working set, and the recorded events appended on commit."""
+a write model sharing the unit's working set, and the recorded events appended on commit,
+their personal fields sealed with their subject's key first (``shared.personal``), so the
+hash chain covers the ciphertext."""
 
 import contextlib
 from collections.abc import AsyncIterator
@@ -14,6 +16,8 @@ from services.intake.adapters.working_set import WorkingSet
 from services.intake.adapters.write_model import PostgresWriteModel
 from services.intake.service_layer.ports import Context
 from services.intake.service_layer.recorder import Recorder
+from shared.keystore import KeyStore
+from shared.personal import seal_envelope
 
 
 class PostgresUnitOfWork(Recorder):
@@ -22,9 +26,10 @@ class PostgresUnitOfWork(Recorder):
     facts: PostgresFacts
     writes: PostgresWriteModel
 
-    def __init__(self, engine: AsyncEngine, context: Context) -> None:
+    def __init__(self, engine: AsyncEngine, context: Context, keys: KeyStore) -> None:
         super().__init__(context)
         self._engine = engine
+        self._keys = keys
         self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
@@ -42,7 +47,8 @@ class PostgresUnitOfWork(Recorder):
         try:
             if exc_type is None:
                 await self.writes.flush()
-                self.set_positions(await event_store.append(self._conn, self.envelopes()))
+                sealed = [await seal_envelope(e, self._keys) for e in self.envelopes()]
+                self.set_positions(await event_store.append(self._conn, sealed))
                 await self._conn.commit()
             else:
                 await self._conn.rollback()

@@ -3,6 +3,7 @@ new activities and the day-minute changes wait in the working set and go in bulk
 unnest upsert) when the unit commits. Every write updates the working set first, so the
 unit's fact reader sees it."""
 
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
@@ -15,6 +16,10 @@ from services.intake.adapters import tables as t
 from services.intake.adapters.working_set import WorkingSet
 from services.intake.domain import commands as c
 from services.intake.domain.activity import Activity
+from services.intake.domain.attendance import AttendanceFacts, JustificationFacts
+from services.intake.domain.erasure import ErasureFacts
+from services.intake.domain.facts import ObjectionFacts
+from shared.authority import ActingAppointment
 from shared.db import copy_rows
 from shared.policy import Policy
 
@@ -29,7 +34,9 @@ class PostgresWriteModel:
         self._ws = working
 
     async def save_employee(self, employee: c.RegisterEmployee, version: int) -> None:
-        await self._upsert(t.employees, {**employee.model_dump(), "version": version}, ["nip"])
+        # no name: intake's checks never read it, and personal data lives sealed in events
+        await self._upsert(t.employees, {**employee.model_dump(exclude={"name"}),
+                                         "version": version}, ["nip"])
         self._ws.employees.pop(employee.nip, None)
 
     async def set_employee_version(self, nip: str, version: int) -> None:
@@ -37,6 +44,14 @@ class PostgresWriteModel:
 
     async def save_reporting_line(self, line: c.ChangeReportingLine) -> None:
         await self._upsert(t.reporting_lines, line.model_dump(), ["nip", "effective_from"])
+
+    async def save_acting_appointment(self, appointment: ActingAppointment) -> None:
+        await self._upsert(t.acting_appointments, asdict(appointment),
+                           ["head_nip", "valid_from"])
+
+    async def save_payment_version(self, period: str, unit: str, version: int) -> None:
+        await self._upsert(t.payments, {"period": period, "unit": unit,
+                                        "stream_version": version}, ["period", "unit"])
 
     def add_activity(self, activity: Activity) -> None:
         self._ws.new_activities[activity.activity_id] = activity
@@ -63,6 +78,12 @@ class PostgresWriteModel:
         await self._upsert(t.periods, {"period": period, "closed_at": closed_at}, ["period"])
         self._ws.closed[period] = True
 
+    async def save_erasure(self, erasure: ErasureFacts) -> None:
+        await self._upsert(t.erasure_requests, asdict(erasure), ["nip"])
+
+    async def save_objection(self, objection: ObjectionFacts) -> None:
+        await self._upsert(t.objections, asdict(objection), ["nip", "period"])
+
     async def save_policy(self, policy: Policy, document: dict[str, Any],
                           stream_version: int) -> None:
         await self._upsert(t.policies, {
@@ -70,6 +91,13 @@ class PostgresWriteModel:
             "effective_from": policy.effective_from, "stream_version": stream_version},
             ["version"])
         self._ws.policies = None  # read again, with the new one, when next asked
+
+    async def add_attendance(self, record: AttendanceFacts) -> None:
+        await self._conn.execute(t.attendance_records.insert().values(**asdict(record)))
+
+    async def save_justification(self, justification: JustificationFacts) -> None:
+        await self._upsert(t.absence_justifications, asdict(justification),
+                           ["justification_id"])
 
     async def flush(self) -> None:
         """What waited for the commit: day-minute changes, then the new activities."""

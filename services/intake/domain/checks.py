@@ -9,6 +9,9 @@ from shared.authority import Action, role_refusal
 from shared.periods import period_of
 from shared.policy import Policy
 
+REPORT_ACTIONS: tuple[Action, ...] = ("report_own_activity", "report_for_source")
+"""Reporting (or revising) an activity: one's own, or, for an e-service, from its channel."""
+
 
 def require(principal: Principal, *actions: Action) -> None:
     """The token's role must allow one of ``actions`` (``shared.authority``)."""

@@ -17,3 +17,13 @@ class ActivityFacts:
     nip: str
     work_date: date
     source: str
+
+
+@dataclass(frozen=True)
+class ObjectionFacts:
+    """An objection as intake's write model keeps it."""
+
+    nip: str
+    period: str
+    decider_nip: str
+    decided: bool

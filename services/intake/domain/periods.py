@@ -11,14 +11,17 @@ from collections.abc import Sequence
 from datetime import date
 
 from shared.periods import next_period
-from shared.policy import Policy
+from shared.policy import Policy, for_unit
 
 
-def governing(policies: Sequence[Policy], period: str) -> Policy | None:
-    """The policy governing ``period``: the latest effective one, later publications
-    winning a tie (``policies`` in publication order)."""
-    candidates = [(p.effective_from, index, p) for index, p in enumerate(policies)
-                  if p.effective_from <= period]
+def governing(policies: Sequence[Policy], period: str, unit: str | None = None) -> (
+    Policy | None
+):
+    """The policy governing ``period`` (for ``unit``'s agency, see ``shared.policy.
+    for_unit``; without a unit, the national one): the latest effective one, later
+    publications winning a tie (``policies`` in publication order)."""
+    candidates = for_unit([(p.effective_from, index, p) for index, p in enumerate(policies)
+                           if p.effective_from <= period], unit, lambda c: c[2])
     return max(candidates, key=lambda c: (c[0], c[1]))[2] if candidates else None
 
 

@@ -3,6 +3,7 @@
 Each function returns the event to record or raises :class:`Rejected`; none does I/O.
 """
 
+from collections.abc import Iterable
 from datetime import date
 
 from services.intake.domain import commands as c
@@ -16,11 +17,12 @@ from services.intake.domain.errors import Rejected, conflict, forbidden, not_fou
 from services.intake.domain.facts import ActivityFacts, EmployeeFacts
 from services.intake.domain.nip import InvalidNip, parse_nip
 from shared.auth import Principal
-from shared.authority import REVIEW_ACTIONS, allows
+from shared.authority import REVIEW_ACTIONS, ActingAppointment, acting_for, allows
 from shared.events import (
     ActivityReported,
     BehaviourReview,
     EmployeeRegistered,
+    EmployeeTransferred,
     PeriodClosed,
     PolicyPublished,
     Relation,
@@ -56,7 +58,7 @@ def change_reporting_line(
     what a line decided there, validations and 360 relations, is recorded in the events."""
     require(principal, "manage_roster")
     if employee is None:
-        raise not_found("unknown_employee", f"nip: no employee with NIP {cmd.nip}", "nip")
+        raise not_found("unknown_employee", "nip: no employee with this NIP", "nip")
     if cmd.superior_nip is not None:
         if superior is None:
             raise not_found("unknown_superior", "superior_nip: no such employee", "superior_nip")
@@ -64,6 +66,20 @@ def change_reporting_line(
             raise Rejected("reporting_cycle", "superior_nip: this line would make a cycle",
                            "superior_nip")
     return ReportingLineChanged(**cmd.model_dump())
+
+
+def transfer_employee(
+    cmd: c.TransferEmployee,
+    principal: Principal,
+    employee: EmployeeFacts | None,
+    superior: EmployeeFacts | None,
+    superior_chain: list[str],
+) -> EmployeeTransferred:
+    """A transfer is a reporting line with a unit: checked as the line is."""
+    line = c.ChangeReportingLine(nip=cmd.nip, superior_nip=cmd.superior_nip,
+                                 effective_from=cmd.effective_from)
+    change_reporting_line(line, principal, employee, superior, superior_chain)
+    return EmployeeTransferred(**cmd.model_dump())
 
 
 def report_activity(
@@ -79,7 +95,7 @@ def report_activity(
     if not allows(principal.role, "report_for_source") and cmd.nip != principal.subject:
         raise forbidden("not_own_activity", "employees report only their own activities")
     if employee is None:
-        raise not_found("unknown_employee", f"nip: no employee with NIP {cmd.nip}", "nip")
+        raise not_found("unknown_employee", "nip: no employee with this NIP", "nip")
     check_minutes(cmd.minutes, minutes_that_day, policy)
     check_work_date(cmd.work_date, period_closed, policy, today)
     return ActivityReported(**cmd.model_dump(), source=principal.source)
@@ -91,13 +107,18 @@ def decide_activity(
     activity: ActivityFacts | None,
     superior_on_work_date: str | None,
     period_closed: bool,
+    appointments: Iterable[ActingAppointment] = (),
 ) -> ReviewSubmitted:
+    """``appointments``: the acting appointments for ``superior_on_work_date``; one naming
+    the caller and covering the work date lets them decide in the superior's place."""
     require(principal, "decide_activity")
     if activity is None:
         raise not_found("unknown_activity", "activity_id: no such activity", "activity_id")
-    if activity.nip == principal.subject:
+    if activity.nip == principal.subject:  # an acting official's own activity included
         raise forbidden("self_review", "nobody validates their own activity")
-    if superior_on_work_date != principal.subject:
+    in_place_of = acting_for(principal.subject, superior_on_work_date, activity.work_date,
+                             appointments)
+    if superior_on_work_date != principal.subject and in_place_of is None:
         raise forbidden(
             "not_direct_superior",
             "only the owner's direct superior on the work date may validate this activity",
@@ -110,6 +131,7 @@ def decide_activity(
         reviewer_nip=principal.subject,
         decision=cmd.decision,
         note=cmd.note,
+        acting_for=in_place_of,
     )
     return ReviewSubmitted(review=review)
 
@@ -127,6 +149,19 @@ def relation_of(
     return None
 
 
+def relation_in_month(rater: str, ratee: str,
+                      lines: Iterable[tuple[str | None, str | None]]) -> Relation | None:
+    """The rater's relation to the ratee in a month whose lines changed (a transfer): the
+    relation on the latest day that gave one. ``lines``: (rater's superior, ratee's
+    superior) per day, latest first. So after a mid-month transfer the old superior (and
+    old peers) still rate the month for the days before it, the new ones for the rest."""
+    for rater_superior, ratee_superior in lines:
+        relation = relation_of(rater, ratee, rater_superior, ratee_superior)
+        if relation is not None:
+            return relation
+    return None
+
+
 def submit_behaviour_review(
     cmd: c.SubmitBehaviourReview,
     principal: Principal,
@@ -135,10 +170,15 @@ def submit_behaviour_review(
     period_closed: bool,
     policy: Policy,
     today: date,
+    in_place_of: str | None = None,
 ) -> ReviewSubmitted:
     """``relation``: the rater's relation to the ratee on the month's last day (or today, if
-    earlier); rating a direct subordinate takes the superior role."""
+    earlier); rating a direct subordinate takes the superior role. ``in_place_of``: the
+    ratee's superior, when the rater acts in their place that day (``acting_for``): then
+    the rater rates as the superior, whatever their own relation (a peer acting as Plh)."""
     require(principal, *REVIEW_ACTIONS.values())
+    if in_place_of is not None:
+        relation = "superior"
     if ratee is None:
         raise not_found("unknown_employee", "ratee_nip: no such employee", "ratee_nip")
     if ratee.nip == principal.subject:
@@ -161,6 +201,7 @@ def submit_behaviour_review(
         relation=relation,
         scores=dict(sorted(cmd.scores.items())),
         comment=cmd.comment,
+        acting_for=in_place_of,
     )
     return ReviewSubmitted(review=review)
 

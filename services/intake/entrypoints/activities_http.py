@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path
 
 from services.intake.domain import commands as c
+from services.intake.domain.checks import REPORT_ACTIONS
 from services.intake.entrypoints.answers import (
     BatchItemResult,
     Execute,
@@ -27,13 +28,14 @@ def build_activities_router(execute: Execute, principal: PrincipalOf, max_batch:
         """Report one activity. A retry with the same activity_id gets the same answer."""
         return await answer_one(execute, caller, body)
 
-    @router.post("/activities/batch")
+    @router.post("/activities/batch", response_model=list[BatchItemResult])
     async def report_activities(
         body: Annotated[list[c.ReportActivity], Body(min_length=1, max_length=max_batch)],
         caller: Caller,
-    ) -> list[BatchItemResult]:
-        """Report up to ``max_batch`` activities; each item is accepted or rejected alone."""
-        return await answer_batch(execute, caller, list(body))
+    ) -> Any:
+        """Report up to ``max_batch`` activities; each item is accepted or rejected alone
+        (a role that may not report at all is refused as a whole, 403)."""
+        return await answer_batch(execute, caller, list(body), *REPORT_ACTIONS)
 
     @router.post("/activities/{activity_id}/revision", status_code=201)
     async def revise_activity(activity_id: Annotated[c.IsoUuid, Path()],

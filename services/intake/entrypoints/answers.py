@@ -8,8 +8,10 @@ from uuid import UUID
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from services.intake.domain.checks import require
 from services.intake.domain.errors import Rejected
 from shared.auth import Principal
+from shared.authority import Action
 from shared.http import error_response
 
 Execute = Callable[[Principal, list[Any]], Awaitable[list[dict[str, Any] | Rejected]]]
@@ -41,10 +43,14 @@ async def answer_one(execute: Execute, caller: Principal, command: Any,
     return JSONResponse(result, status_code=status)
 
 
-async def answer_batch(execute: Execute, caller: Principal, commands: list[Any]) -> (
-    list[BatchItemResult]
-):
-    """Run many activity commands; each item accepted or rejected alone."""
+async def answer_batch(execute: Execute, caller: Principal, commands: list[Any],
+                       *actions: Action) -> list[BatchItemResult] | JSONResponse:
+    """Run many activity commands; each item accepted or rejected alone. A caller whose role
+    may do none of ``actions`` is refused as a whole (403 ``role_not_allowed``)."""
+    try:
+        require(caller, *actions)
+    except Rejected as refused:
+        return refusal(refused)
     results = await execute(caller, commands)
     return [batch_item(i, command.activity_id, result)
             for i, (command, result) in enumerate(zip(commands, results, strict=True))]

@@ -34,6 +34,37 @@ def build_roster_router(execute: Execute, execute_atomic: ExecuteAtomic,
         """Set who an employee reports to from a date on (admin)."""
         return await answer_one(execute, caller, body)
 
+    @router.post("/transfers", status_code=201)
+    async def transfer_employee(body: c.TransferEmployee, caller: Caller) -> Any:
+        """Move an employee to another unit and superior from ``effective_from`` (day D) on
+        (admin): the days before D stay with the old unit and superior, so validation
+        authority, 360 relations, unit roll-ups and eligibility follow the dates. Checked as
+        a reporting line is (``unknown_employee``, ``unknown_superior``,
+        ``reporting_cycle``)."""
+        return await answer_one(execute, caller, body)
+
+    @router.post("/acting-appointments", status_code=201)
+    async def appoint_acting_superior(body: c.AppointActingSuperior, caller: Caller) -> Any:
+        """Appoint an acting superior (Plt / Plh) in a head's place from ``valid_from`` to
+        ``valid_to`` (admin): on those days they validate and 360-rate the head's direct
+        subordinates as the head would, and each decision records ``acting_for``. A head's
+        appointments may not overlap (409 ``acting_overlap``); nobody acts for themself
+        (``self_appointment``); ``valid_to`` before ``valid_from`` is ``dates_reversed``."""
+        return await answer_one(execute, caller, body)
+
+    @router.post("/processing-restrictions", status_code=201, tags=["personal data"])
+    async def restrict_processing(body: c.RestrictProcessing, caller: Caller) -> Any:
+        """Restrict the processing of an employee's personal data (admin; UU PDP art. 11;
+        docs/privacy-rights.md): the read APIs withhold their personal fields from everyone
+        but the employee and admins and say ``restricted``, until it is lifted."""
+        return await answer_one(execute, caller, body)
+
+    @router.post("/processing-restrictions/lift", status_code=201, tags=["personal data"])
+    async def lift_processing_restriction(body: c.LiftProcessingRestriction,
+                                          caller: Caller) -> Any:
+        """Lift an employee's restriction of processing (admin)."""
+        return await answer_one(execute, caller, body)
+
     @router.post("/employees/import", status_code=201, openapi_extra=_CSV_BODY)
     async def import_roster(request: Request, caller: Caller) -> Any:
         """Import an agency's roster: every bad row is reported with its line number, field

@@ -38,13 +38,14 @@ def build_validation_router(execute: Execute, principal: PrincipalOf, max_batch:
         command = c.DecideActivity(activity_id=activity_id, **body.model_dump())
         return await answer_one(execute, caller, command)
 
-    @router.post("/activities/decisions")
+    @router.post("/activities/decisions", response_model=list[BatchItemResult])
     async def decide_activities(
         body: Annotated[list[c.DecideActivity], Body(min_length=1, max_length=max_batch)],
         caller: Caller,
-    ) -> list[BatchItemResult]:
+    ) -> Any:
         """Decide up to ``max_batch`` activities at once; each item is checked exactly as a
-        single decision would be, and accepted or rejected alone."""
-        return await answer_batch(execute, caller, list(body))
+        single decision would be, and accepted or rejected alone (a role that may not
+        decide at all is refused as a whole, 403)."""
+        return await answer_batch(execute, caller, list(body), "decide_activity")
 
     return router

@@ -5,18 +5,18 @@ The rules already treat such a period as closed (``domain.periods.is_locked``); 
 makes the close part of the history, so a replay and the read side see it too. Idempotent
 and safe with several intake processes: appends are serialised, so a second closer finds
 the close recorded (``period_closed``), and the stream version of ``period-YYYY-MM`` turns a
-close that slipped through anyway into a conflict; both are taken quietly.
+close that slipped through anyway into a conflict; both are taken quietly. A period a
+2022-regime policy governs is closed with its curve check (``closing``); when appraisal
+cannot be reached, nothing is recorded and the next round tries again.
 """
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception_type, wait_exponential
 
-from services.intake.domain import commands as c
 from services.intake.domain.errors import Rejected
+from services.intake.service_layer.closing import Close
 from services.intake.service_layer.period_state import due_for_closing
 from services.intake.service_layer.ports import ConcurrencyConflict, ReadFacts
 from shared.auth import Principal
@@ -27,14 +27,12 @@ log = logging.getLogger(__name__)
 SYSTEM = Principal("system", "admin")
 """The actor of closes nobody asked for (envelope actor ``system``)."""
 
-Execute = Callable[[Principal, list[Any]], Awaitable[list[dict[str, Any] | Rejected]]]
-
 
 class PeriodCloser:
-    def __init__(self, read_facts: ReadFacts, execute: Execute, clock: Clock,
+    def __init__(self, read_facts: ReadFacts, close: Close, clock: Clock,
                  interval_s: float) -> None:
         self._read_facts = read_facts
-        self._execute = execute
+        self._close_period = close
         self._clock = clock
         self._interval_s = interval_s
 
@@ -51,15 +49,19 @@ class PeriodCloser:
 
     async def _close(self, period: str) -> bool:
         try:
-            (result,) = await self._execute(SYSTEM, [c.ClosePeriod(period=period)])
+            result = await self._close_period(SYSTEM, period)
         except ConcurrencyConflict:
             log.info("period %s was closed by another process meanwhile", period)
             return False
         if isinstance(result, Rejected):
-            if result.code != "period_closed":  # anything else is a bug worth seeing
-                log.warning("closing period %s was refused: %s", period, result)
+            if result.code == "appraisal_unavailable":
+                log.warning("period %s not closed yet, retried next round: %s", period,
+                            result.message)
+            elif result.code != "period_closed":  # anything else is a bug worth seeing
+                log.warning("closing period %s was refused: %s", period, result.code)
             return False
-        log.info("period %s closed: its close day has come", period)
+        log.info("period %s closed: its close day has come (curve: %s)", period,
+                 result.get("close_action", "not checked"))
         return True
 
     async def run(self) -> None:

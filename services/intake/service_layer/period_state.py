@@ -16,9 +16,10 @@ async def period_closed(facts: FactReader, period: str, today: date) -> bool:
                              periods.governing(await facts.policies(), period), period, today)
 
 
-async def governing_policy(facts: FactReader, period: str) -> Policy:
-    """The policy governing ``period``; refused (409 ``no_policy``) when none does."""
-    policy = periods.governing(await facts.policies(), period)
+async def governing_policy(facts: FactReader, period: str, unit: str | None = None) -> Policy:
+    """The policy governing ``period`` (for ``unit``'s agency, when given); refused (409
+    ``no_policy``) when none does."""
+    policy = periods.governing(await facts.policies(), period, unit)
     if policy is None:
         raise Rejected("no_policy", f"no allowance policy governs period {period}", None, 409)
     return policy

@@ -1,24 +1,29 @@
-"""The Kafka ingress as an e-service uses it: ReportActivity JSON records, keyed by NIP, with
+"""The Kafka ingress as an e-service uses it: ReportActivity JSON records, keyed by an opaque
+id of the employee (a hash of the NIP with this producer's own salt: never the NIP), with
 an ``authorization: Bearer <token>`` header; plus reading back the refusals."""
 
 import asyncio
 import contextlib
+import hashlib
+import secrets
 import time
 from typing import Any
 
 import orjson
 from aiokafka import TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.kafka import admin as kafka_admin
 from shared.kafka import consumer as kafka_consumer
 from shared.kafka import streaming_producer
+from shared.kafka_access import KafkaAccess
 
 
 class IngressProducer:
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, access: KafkaAccess, topic: str) -> None:
+        self.access = access
         self.topic = topic
-        self.producer = streaming_producer(bootstrap)
+        self.producer = streaming_producer(access)
+        self._salt = secrets.token_bytes(16)
         self.produced: dict[int, set[int]] = {}
         """Partition -> offsets this producer wrote."""
 
@@ -29,11 +34,15 @@ class IngressProducer:
     async def __aexit__(self, *_: object) -> None:
         await self.producer.stop()
 
+    def employee_key(self, nip: str) -> bytes:
+        """One employee's records share a key (and stay in order); the key reveals no NIP."""
+        return hashlib.blake2b(nip.encode(), key=self._salt, digest_size=16).hexdigest().encode()
+
     async def send(self, body: dict[str, Any], token: str) -> "asyncio.Future[float]":
         """Queue one record; the returned future gives the seconds until Kafka acknowledged."""
         started = time.perf_counter()
         ack = await self.producer.send(
-            self.topic, orjson.dumps(body), key=str(body["nip"]).encode(),
+            self.topic, orjson.dumps(body), key=self.employee_key(str(body["nip"])),
             headers=[("authorization", f"Bearer {token}".encode())])
         done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
 
@@ -49,8 +58,8 @@ class IngressProducer:
         return done
 
 
-async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    consumer = kafka_consumer(bootstrap)
+async def end_offsets(access: KafkaAccess, topic: str) -> dict[int, int]:
+    consumer = kafka_consumer(access)
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
@@ -64,11 +73,11 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
         await consumer.stop()
 
 
-async def wait_consumed(bootstrap: str, group: str, topic: str, produced: dict[int, set[int]],
+async def wait_consumed(access: KafkaAccess, group: str, topic: str, produced: dict[int, set[int]],
                         wait_s: float = 120.0) -> bool:
     """Wait until ``group`` committed past every offset we produced (intake ingested them)."""
     targets = {p: max(offsets) + 1 for p, offsets in produced.items() if offsets}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = kafka_admin(access)
     await admin.start()
     try:
         deadline = time.monotonic() + wait_s
@@ -84,14 +93,15 @@ async def wait_consumed(bootstrap: str, group: str, topic: str, produced: dict[i
         await admin.close()
 
 
-async def refusals(bootstrap: str, rejected_topic: str, ingress_topic: str,
+async def refusals(access: KafkaAccess, rejected_topic: str, ingress_topic: str,
                    since: dict[int, int], produced: dict[int, set[int]]) -> dict[str, int]:
-    """Codes of the refusals of our records, read from the rejection topic after ``since``."""
-    consumer = kafka_consumer(bootstrap)
+    """Codes of the refusals of our records, read from the rejection topic after ``since``
+    (committed ones only: intake writes them in transactions)."""
+    consumer = kafka_consumer(access, committed_only=True)
     await consumer.start()
     codes: dict[str, int] = {}
     try:
-        ends = await end_offsets(bootstrap, rejected_topic)
+        ends = await end_offsets(access, rejected_topic)
         tps = [TopicPartition(rejected_topic, p) for p in ends if ends[p] > since.get(p, 0)]
         if not tps:
             return codes

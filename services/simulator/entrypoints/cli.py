@@ -27,6 +27,7 @@ from services.simulator.adapters.intake_http import IntakeClient
 from services.simulator.adapters.kafka_ingress import IngressProducer, end_offsets
 from services.simulator.adapters.tokens import Tokens
 from services.simulator.domain.org import Organisation, build_organisation
+from services.simulator.domain.regime2022 import MIN_EMPLOYEES, agency_code, build_2022_agency
 from services.simulator.domain.traffic import (
     Action,
     month_bounds,
@@ -36,8 +37,9 @@ from services.simulator.domain.traffic import (
     plan_reviews,
     working_days,
 )
-from services.simulator.service_layer import setup
+from services.simulator.service_layer import regime2022, setup
 from services.simulator.service_layer.driver import Driver, Stats, settle_ingress
+from shared.kafka_access import KafkaAccess
 from shared.policy import default_policy_path, load_policy
 from shared.settings import KafkaSettings
 
@@ -132,6 +134,39 @@ def org(
     asyncio.run(go())
 
 
+POLICY_2022 = "erk-permenpanrb-2022-2026.1.yaml"
+EMPLOYEES_2022 = typer.Option(13, "--employees", "-n", min=MIN_EMPLOYEES,
+                              help="Employees of the 2022 agency.")
+POLICY_FILE_2022 = typer.Option(None, "--policy-file",
+                                help="A regime 2022 policy (default: the shipped one).")
+OTHER_EMPLOYEES = typer.Option(300, "--other-employees", min=2,
+                               help="Size of the 2013 demo organisation (its NIPs are kept "
+                                    "out of this one).")
+
+
+@app.command("agency-2022")
+def agency_2022(
+    employees: int = EMPLOYEES_2022, seed: int = SEED, intake_url: str = INTAKE,
+    timezone: str = TIMEZONE, policy_file: Path | None = POLICY_FILE_2022,
+    other_employees: int = OTHER_EMPLOYEES, effective_from: datetime = EFFECTIVE_FROM,
+) -> None:
+    """A second agency (BAPENDA-BANTEN) run under PermenPANRB 6/2022 for the current month:
+    its agency policy, roster, SKPs, realisation validated, 360 reviews, ratings confirmed."""
+    taken = frozenset(e.nip for e in _org(other_employees, seed, "jabar").employees)
+    organisation = build_2022_agency(employees, seed, taken)
+    period = _today(timezone).strftime("%Y-%m")
+    base = load_policy(policy_file or default_policy_path().with_name(POLICY_2022))
+
+    async def go() -> None:
+        async with IntakeClient(intake_url, Tokens()) as client:
+            counts = await regime2022.run_month(client, organisation, base, period, seed,
+                                                effective_from.date())
+        console.print(f"[green]{agency_code(organisation)}[/] under regime 2022 for {period}: "
+                      + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+
+    asyncio.run(go())
+
+
 def _indicators(policy_file: Path | None) -> list[tuple[str, bool]]:
     policy = load_policy(policy_file or default_policy_path())
     return [(i.name, i.structural_only) for i in policy.indicators]
@@ -209,7 +244,7 @@ def run(
     summary = asyncio.run(_run(
         organisation, actions(), estimate, mode, rate, concurrency, batch_size, limit,
         import_org, intake_url, appraisal_url, policy_file, day_list[0], today, period,
-        kafka_bootstrap, ingress_topic, rejected_topic, ingress_group))
+        KafkaSettings().access(kafka_bootstrap), ingress_topic, rejected_topic, ingress_group))
     if json_out is not None:
         json_out.write_text(json.dumps(summary, indent=2))
         console.print(f"summary written to {json_out}")
@@ -219,7 +254,7 @@ async def _run(organisation: Organisation, actions: Iterator[Action], estimate: 
                rate: float, concurrency: int, batch_size: int, limit: int | None,
                import_org: bool, intake_url: str, appraisal_url: str,
                policy_file: Path | None, first_day: date, today: date, period: str,
-               bootstrap: str, ingress_topic: str, rejected_topic: str,
+               access: KafkaAccess, ingress_topic: str, rejected_topic: str,
                ingress_group: str) -> dict[str, Any]:
     tokens = Tokens()
     async with IntakeClient(intake_url, tokens, concurrency) as client:
@@ -248,8 +283,8 @@ async def _run(organisation: Organisation, actions: Iterator[Action], estimate: 
             producer = None
             since: dict[int, int] = {}
             if mode == "kafka":
-                since = await end_offsets(bootstrap, rejected_topic)
-                producer = IngressProducer(bootstrap, ingress_topic)
+                since = await end_offsets(access, rejected_topic)
+                producer = IngressProducer(access, ingress_topic)
                 await producer.__aenter__()
             driver: Driver | None = None
 
@@ -268,7 +303,7 @@ async def _run(organisation: Organisation, actions: Iterator[Action], estimate: 
             progress.update(task, total=progress.tasks[0].completed)
         if producer is not None:
             console.print("waiting for intake to ingest the Kafka records ...")
-            ingested = await settle_ingress(stats, producer.produced, bootstrap, ingress_topic,
+            ingested = await settle_ingress(stats, producer.produced, access, ingress_topic,
                                             rejected_topic, ingress_group, since)
             if not ingested:
                 console.print("[red]intake has not ingested every record yet: counts of the "
@@ -308,7 +343,8 @@ def live(
     async def go() -> None:
         tokens = Tokens()
         async with IntakeClient(intake_url, tokens, 8) as client:
-            producer = IngressProducer(kafka_bootstrap, ingress_topic) if mode == "kafka" else None
+            access = KafkaSettings().access(kafka_bootstrap)
+            producer = IngressProducer(access, ingress_topic) if mode == "kafka" else None
             if producer is not None:
                 await producer.__aenter__()
             driver = Driver(organisation, client, mode, rate, 8, 50, producer)  # type: ignore[arg-type]

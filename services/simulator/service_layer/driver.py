@@ -17,6 +17,7 @@ from services.simulator.adapters.kafka_ingress import IngressProducer
 from services.simulator.domain.org import Organisation
 from services.simulator.domain.traffic import Action, Decision, Report, Review, Revision
 from shared.auth import Role
+from shared.kafka_access import KafkaAccess
 
 Mode = Literal["single", "batch", "kafka"]
 
@@ -228,7 +229,7 @@ class Driver:
         self.progress(1)
 
 
-async def settle_ingress(stats: Stats, produced: dict[int, set[int]], bootstrap: str,
+async def settle_ingress(stats: Stats, produced: dict[int, set[int]], access: KafkaAccess,
                          ingress_topic: str, rejected_topic: str, group: str,
                          since: dict[int, int], wait_s: float = 120.0) -> bool:
     """Turn records produced to the ingress into accepted/rejected counts: wait until intake's
@@ -236,8 +237,8 @@ async def settle_ingress(stats: Stats, produced: dict[int, set[int]], bootstrap:
     Returns False when intake had not ingested everything within ``wait_s``."""
     from services.simulator.adapters.kafka_ingress import refusals, wait_consumed
 
-    ingested = await wait_consumed(bootstrap, group, ingress_topic, produced, wait_s)
-    codes = await refusals(bootstrap, rejected_topic, ingress_topic, since, produced)
+    ingested = await wait_consumed(access, group, ingress_topic, produced, wait_s)
+    codes = await refusals(access, rejected_topic, ingress_topic, since, produced)
     sent = stats.accepted.pop("reports_produced", 0)
     refused = sum(codes.values())
     stats.accepted["reports"] += sent - refused

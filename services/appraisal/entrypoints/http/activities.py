@@ -17,12 +17,14 @@ def activities_router(reads: Reads) -> APIRouter:
 
     @router.get("/activities/{activity_id}", tags=["activities"])
     async def activity(activity_id: str, caller: Caller) -> dict[str, Any]:
-        """An activity's validation status and its history."""
+        """An activity's validation status and its history. Read by its owner, their direct
+        superior on the work date, the roles that read everything, and the e-service that
+        reported it (403 ``not_own_source`` for another e-service's)."""
         async with reads.engine.connect() as conn:
             row = await activities.activity(conn, activity_id)
         if row is None:
             raise not_found("no such activity (yet): it may still be on its way")
-        await reads.may_read(caller, row["nip"], row["work_date"])
+        await reads.may_read_activity(caller, row)
         return row
 
     @router.get("/superiors/{nip}/pending", tags=["validation"])

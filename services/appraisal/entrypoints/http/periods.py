@@ -29,7 +29,10 @@ def periods_router(reads: Reads) -> APIRouter:
         ``pct_of_target_to_date``, and ``score_at_pace`` / ``category_at_pace`` scored as
         the month is but against that target. Computed at query time from today's date
         (Asia/Jakarta); null for past, future and closed periods. The row's own figures
-        are the month's, unchanged."""
+        are the month's, unchanged. A row under the PermenPANRB 6/2022 regime also has
+        ``regime`` ("2022"), ``predicate`` (its ``category``) and ``ratings`` (results and
+        behaviour: derived, override, final; who confirmed; the override's reason), a null
+        ``score`` and no pace (docs/performance-2022.md)."""
         require_read_all(caller)
         async with reads.engine.connect() as conn:
             page = await eligibility_rows.page(conn, period, unit, offset, limit)

@@ -2,9 +2,10 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 
 from services.appraisal.entrypoints.http.access import Reads, require_read_all
+from services.appraisal.projections import discipline
 from services.appraisal.service_layer import reads as views
 from shared.auth import Principal
 from shared.events import Period
@@ -22,5 +23,16 @@ def units_router(reads: Reads) -> APIRouter:
         require_read_all(caller)
         async with reads.engine.connect() as conn:
             return await views.unit_month(conn, unit, period)
+
+    @router.get("/units/{unit}/discipline/{period}")
+    async def unit_discipline(unit: str, period: Annotated[Period, Path()], caller: Caller,
+                              offset: Annotated[int, Query(ge=0)] = 0,
+                              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> (
+        dict[str, Any]
+    ):
+        """A unit's discipline rows for a month, by NIP (admins, auditors, dashboards)."""
+        require_read_all(caller)
+        async with reads.engine.connect() as conn:
+            return await discipline.unit_page(conn, unit, period, offset, limit)
 
     return router

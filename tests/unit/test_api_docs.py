@@ -14,10 +14,11 @@ from fastapi import FastAPI
 from services.appraisal.bootstrap import build_app as build_appraisal
 from services.intake.bootstrap import build_app as build_intake
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.unit
 
 # Operations anyone may call; every other one must require the bearer token.
-PUBLIC = {("/health", "get"), ("/metrics", "get"), ("/dashboard", "get")}
+PUBLIC = {("/health", "get"), ("/metrics", "get"), ("/dashboard", "get"),
+          ("/asyncapi", "get"), ("/asyncapi.json", "get"), ("/asyncapi.yaml", "get")}
 BUILDERS: dict[str, Callable[[], FastAPI]] = {
     "intake": lambda: build_intake(run_relay=False, run_ingress=False),
     "appraisal": lambda: build_appraisal(consume=False),
