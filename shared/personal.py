@@ -18,7 +18,7 @@ import base64
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, get_args
 
@@ -34,6 +34,9 @@ ERASED = "[erased]"
 """What readers show, and what intake stores, for a personal field whose key is destroyed."""
 UNREADABLE = "[unreadable]"
 """What readers show for a sealed value that does not open under its subject's key."""
+RESTRICTED = "[restricted]"
+"""What readers show for a personal field of a person whose processing is restricted (UU PDP
+art. 11), unless the reader may see it."""
 EVERYONE = "*"
 
 FieldPath = tuple[str, ...]
@@ -171,6 +174,23 @@ async def kept_sealed(value: Any) -> Any:
     return value
 
 
+def sealed_in(value: Any) -> list[Sealed]:
+    """Every sealed value in a JSON-like value, quoted ones inside a longer text included."""
+    if isinstance(value, str):
+        if value.startswith(SEALED_PREFIX):
+            found = parse(value)
+            return [found] if found is not None else []
+        if SEALED_PREFIX not in value:
+            return []
+        return [inner for match in _EMBEDDED.finditer(value)
+                if (inner := parse(match.group(0))) is not None]
+    if isinstance(value, Mapping):
+        return [sealed for inner in value.values() for sealed in sealed_in(inner)]
+    if isinstance(value, list | tuple):
+        return [sealed for inner in value for sealed in sealed_in(inner)]
+    return []
+
+
 class Revealer:
     """Opens sealed values at the edge (read APIs, exports), with a small cache of data keys
     per subject. A destroyed or missing key reads as ``[erased]``, at the latest ``ttl_s``
@@ -183,21 +203,22 @@ class Revealer:
         self._clock = clock
         self._cache: dict[str, tuple[float, bytes | None]] = {}
 
-    async def reveal(self, value: Any) -> Any:
-        """``value`` with every sealed string in it (in dicts, lists, tuples) opened."""
+    async def reveal(self, value: Any, withheld: Collection[str] = ()) -> Any:
+        """``value`` with every sealed string in it (in dicts, lists, tuples) opened; those
+        of a subject in ``withheld`` read ``[restricted]`` instead."""
         if isinstance(value, str):
-            return await self._reveal_text(value)
+            return await self._reveal_text(value, withheld)
         if isinstance(value, Mapping):
-            return {k: await self.reveal(v) for k, v in value.items()}
+            return {k: await self.reveal(v, withheld) for k, v in value.items()}
         if isinstance(value, list | tuple):
-            revealed = [await self.reveal(v) for v in value]
+            revealed = [await self.reveal(v, withheld) for v in value]
             return revealed if isinstance(value, list) else tuple(revealed)
         return value
 
-    async def _reveal_text(self, value: str) -> str:
+    async def _reveal_text(self, value: str, withheld: Collection[str]) -> str:
         sealed = parse(value)
         if sealed is not None:
-            return await self._open(sealed)
+            return await self._open(sealed, withheld)
         if SEALED_PREFIX not in value:
             return value
         # sealed values quoted inside a longer text: an eligibility reason cites the rater's
@@ -206,11 +227,13 @@ class Revealer:
         for match in _EMBEDDED.finditer(value):
             inner = parse(match.group(0))
             opened += [value[last:match.start()],
-                       match.group(0) if inner is None else await self._open(inner)]
+                       match.group(0) if inner is None else await self._open(inner, withheld)]
             last = match.end()
         return "".join(opened) + value[last:]
 
-    async def _open(self, sealed: Sealed) -> str:
+    async def _open(self, sealed: Sealed, withheld: Collection[str]) -> str:
+        if sealed.subject in withheld:
+            return RESTRICTED
         key = await self._key(sealed.subject)
         if key is None:
             return ERASED

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.appraisal.entrypoints.consumer import ProjectionConsumer
 from services.appraisal.entrypoints.dashboard import build_dashboard_router
 from services.appraisal.entrypoints.http import build_router
-from services.appraisal.entrypoints.http.read_record import ReadRecorder
-from services.appraisal.entrypoints.reveal import RevealMiddleware
+from services.appraisal.entrypoints.http.read_record import ReadRecorder, reading_as
+from services.appraisal.entrypoints.reveal import RequestReveal, RevealMiddleware
 from services.appraisal.entrypoints.sign_on import build_sign_on_router
 from services.appraisal.metrics import Metrics
 from services.appraisal.service_layer.batches import ProjectionService
@@ -65,13 +65,16 @@ def build_app(settings: AppraisalSettings | None = None, consume: bool = True,
     app = api_app(title="e-RK appraisal", lifespan=lifespan,
                   description="Read side: projections of the event history, and queries.")
     install_error_handlers(app, unavailable_code="projections_unavailable")
+    reveal = RequestReveal(engine, revealer)
+    app.add_middleware(RevealMiddleware, reveal=reveal)
+    # outside the edge: the reads it notes are recorded when the answer starts
     app.add_middleware(ReadRecorder, engine=engine)  # who read whose personal data
-    app.add_middleware(RevealMiddleware, revealer=revealer)
-    principal = bearer_principal(tokens)  # one dependency, so one cache of verified tokens
+    # one dependency, so one cache of verified tokens; it names the request's reader
+    principal = reading_as(bearer_principal(tokens))
     app.state.clock = clock
     app.state.metrics = metrics
     app.include_router(build_router(engine, principal, clock, EventStoreSettings().database_url,
-                                    revealer.reveal))
+                                    reveal))
     app.include_router(build_dashboard_router(engine, principal, metrics.lag_history, clock))
     app.include_router(build_sign_on_router(oidc, tokens.oidc))
     add_health(app, _health_checks(engine, consumer, supervisor, consume))

@@ -6,30 +6,22 @@ March. Every refusal code, an upheld objection with a new result, a rejected one
 pending in the decider's queue, and a replay into SQLite equal to the live projections."""
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka.admin import NewTopic
-from history_data import KAFKA, consume_into, publish_all
+from flow_world import CreateDb, flow_world
+from history_data import KAFKA
 
 from services.appraisal.adapters import targets
 from services.appraisal.adapters.checksum import table_checksums
-from services.appraisal.bootstrap import build_app as build_appraisal
 from services.appraisal.domain.records import AsOf
 from services.appraisal.projections import REGISTRY
 from services.appraisal.service_layer.replay import replay_kafka
-from services.appraisal.settings import AppraisalSettings
-from services.intake.bootstrap import build_app as build_intake
-from services.intake.settings import IntakeSettings
 from shared.clock import FixedClock
-from shared.db import make_engine
-from shared.history import EventHistory
-from shared.kafka import admin as kafka_admin
-from shared.policy import default_policy_path
 from tests.support.api import at, auth, post
 
 pytestmark = pytest.mark.integration
@@ -39,7 +31,6 @@ S1, S2, S3, S4 = ("199001012015032001", "198505052010011002", "19751231200012100
                   "198001012005011001")
 PLH, LATER = "197003151996032002", "197106061997031003"   # act in TOP's place
 FEBRUARY = "2026-02"
-CreateDb = Callable[[str], Awaitable[str]]
 
 
 ADMIN, DASHBOARD = auth("admin", "admin"), auth("dash", "dashboard")
@@ -128,37 +119,9 @@ async def history(client: httpx.AsyncClient, clock: FixedClock) -> None:
 
 @pytest.fixture(scope="module")
 async def world(create_database: CreateDb) -> AsyncIterator[dict[str, Any]]:
-    store_url, live_url = await create_database("intake"), await create_database("appraisal")
-    topic = f"erk.test.objections.{uuid.uuid4().hex[:10]}"
-    admin = kafka_admin(KAFKA)
-    await admin.start()
-    await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
-    clock = FixedClock(at(date(2026, 2, 3)))
-    intake = build_intake(IntakeSettings(database_url=store_url,
-                                         policy_file=default_policy_path(),
-                                         period_closer_interval_s=3600),
-                          run_relay=False, run_ingress=False, clock=clock)
-    live = make_engine(live_url)
-    try:
-        async with intake.router.lifespan_context(intake), httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=intake), base_url="http://intake") as client:
-            await history(client, clock)
-        store = make_engine(store_url)
-        async with EventHistory(store) as events:
-            head = await events.head()
-        await publish_all(store_url, store, topic, head)
-        await store.dispose()
-        await consume_into(live, topic, 3)
-        reads = FixedClock(at(date(2026, 3, 26)))
-        appraisal = build_appraisal(AppraisalSettings(database_url=live_url), consume=False,
-                                    clock=reads)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=appraisal),
-                                     base_url="http://appraisal") as reader:
-            yield {"reader": reader, "live": live, "topic": topic}
-    finally:
-        await live.dispose()
-        await admin.delete_topics([topic])
-        await admin.close()
+    async with flow_world(create_database, "objections", at(date(2026, 2, 3)),
+                          at(date(2026, 3, 26)), history) as made:
+        yield made
 
 
 async def get(world: dict[str, Any], path: str, headers: dict[str, str] = DASHBOARD,

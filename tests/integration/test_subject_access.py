@@ -6,7 +6,7 @@ roster entry, months, events and reads, and nothing of a 360° rater nor a super
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,19 +14,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from aiokafka.admin import NewTopic
-from history_data import KAFKA, consume_into, publish_all
+from flow_world import CreateDb, flow_world
 from typer.testing import CliRunner
 
-from services.appraisal.bootstrap import build_app as build_appraisal
 from services.appraisal.entrypoints.cli import app as appraisal_cli
-from services.appraisal.settings import AppraisalSettings
-from services.intake.bootstrap import build_app as build_intake
-from services.intake.settings import IntakeSettings
 from shared.clock import FixedClock
-from shared.db import make_engine
-from shared.history import EventHistory
-from shared.kafka import admin as kafka_admin
 from shared.policy import default_policy_path, load_policy
 from tests.support.api import at, auth, post
 
@@ -39,10 +31,9 @@ NAMES = {BOSS: "Bapak Kepala Samsat", STAFF: "Siti Aminah", PEER: "Rekan Penilai
 COMMENT = "Sangat membantu rekan di loket"
 CORRECTED = "Orang Lain Binti Ahmad"
 ADMIN = auth("admin", "admin")
-CreateDb = Callable[[str], Awaitable[str]]
 
 
-async def history(client: httpx.AsyncClient) -> None:
+async def history(client: httpx.AsyncClient, _: FixedClock) -> None:
     for nip, name in NAMES.items():
         await post(client, "/v1/employees", ADMIN, {
             "nip": nip, "name": name, "unit": "SAMSAT-01", "position": "Petugas",
@@ -78,38 +69,9 @@ async def history(client: httpx.AsyncClient) -> None:
 
 @pytest.fixture(scope="module")
 async def world(create_database: CreateDb) -> AsyncIterator[dict[str, Any]]:
-    store_url, live_url = await create_database("intake"), await create_database("appraisal")
-    topic = f"erk.test.subject.{uuid.uuid4().hex[:10]}"
-    admin = kafka_admin(KAFKA)
-    await admin.start()
-    await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
-    clock = FixedClock(at(date(2026, 2, 3)))
-    intake = build_intake(IntakeSettings(database_url=store_url,
-                                         policy_file=default_policy_path(),
-                                         period_closer_interval_s=3600),
-                          run_relay=False, run_ingress=False, clock=clock)
-    live = make_engine(live_url)
-    try:
-        async with intake.router.lifespan_context(intake), httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=intake), base_url="http://intake") as client:
-            await history(client)
-        store = make_engine(store_url)
-        async with EventHistory(store) as events:
-            head = await events.head()
-        await publish_all(store_url, store, topic, head)
-        await store.dispose()
-        await consume_into(live, topic, 3)
-        with pytest.MonkeyPatch.context() as patch:  # the store is read when the app is built
-            patch.setenv("INTAKE_DATABASE_URL", store_url)
-            appraisal = build_appraisal(AppraisalSettings(database_url=live_url), consume=False,
-                                        clock=FixedClock(at(date(2026, 2, 4))))
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=appraisal),
-                                     base_url="http://appraisal") as reader:
-            yield {"reader": reader, "live_url": live_url, "store_url": store_url}
-    finally:
-        await live.dispose()
-        await admin.delete_topics([topic])
-        await admin.close()
+    async with flow_world(create_database, "subject", at(date(2026, 2, 3)), at(date(2026, 2, 4)),
+                          history) as made:
+        yield made
 
 
 async def get(world: dict[str, Any], path: str, headers: dict[str, str],
@@ -191,3 +153,19 @@ async def test_a_correction_is_a_new_event_and_the_old_name_stays_in_the_history
 
 async def test_an_unknown_person_has_no_export(world: dict[str, Any]) -> None:
     await get(world, "/v1/employees/198001012005011001/access-export", ADMIN, 404)
+
+
+async def test_list_answers_withhold_a_restricted_persons_fields_and_record_each_read(
+        world: dict[str, Any]) -> None:
+    async def names(headers: dict[str, str]) -> dict[str, str]:
+        people = (await get(world, "/v1/dashboard/people?unit=SAMSAT-01", headers)).json()
+        return {person["nip"]: person["name"] for person in people}
+
+    assert await names(auth("dash", "dashboard")) == {**NAMES, PEER: "[restricted]",
+                                                      OTHER: CORRECTED}
+    assert await names(ADMIN) == {**NAMES, OTHER: CORRECTED}
+    for nip in (STAFF, PEER):
+        reads = (await get(world, f"/v1/employees/{nip}/access-export", ADMIN)).json()["reads"]
+        listed = [(r["reader"], r["reader_role"]) for r in reads
+                  if r["endpoint"] == "GET /v1/dashboard/people"]
+        assert listed == [("dash", "dashboard"), ("admin", "admin")], nip

@@ -6,32 +6,26 @@ on the 10th. Each side of D is validated by its own superior; both superiors and
 of peers rate the month; March closes on 2 April."""
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka.admin import NewTopic
-from history_data import KAFKA, consume_into, publish_all
+from flow_world import CreateDb, flow_world
+from history_data import KAFKA
 from sqlalchemy import text
 
 from services.appraisal.adapters import targets
 from services.appraisal.adapters.checksum import table_checksums
-from services.appraisal.bootstrap import build_app as build_appraisal
 from services.appraisal.domain.records import AsOf, Record
 from services.appraisal.projections import REGISTRY
 from services.appraisal.service_layer.batches import apply_records
 from services.appraisal.service_layer.replay import replay_kafka
-from services.appraisal.settings import AppraisalSettings
-from services.intake.bootstrap import build_app as build_intake
-from services.intake.settings import IntakeSettings
 from shared.clock import FixedClock
 from shared.db import make_engine
 from shared.events import AttendanceRecorded, EmployeeTransferred
-from shared.history import EventHistory
-from shared.kafka import admin as kafka_admin
 from shared.policy import default_policy_path, load_policy
 from tests.support import history as synthetic
 from tests.support.api import at, auth, post
@@ -43,7 +37,6 @@ OLD_BOSS, NEW_BOSS = "196804111993031009", "197512312000121003"
 MOVER, OLD_PEER, NEW_PEER = "199001012015032001", "198505052010011002", "198001012005011001"
 MARCH, D = "2026-03", date(2026, 3, 16)
 SCORES = [i.name for i in load_policy(default_policy_path()).indicators_for(structural=False)]
-CreateDb = Callable[[str], Awaitable[str]]
 
 
 ADMIN, DASHBOARD = auth("admin", "admin"), auth("dash", "dashboard")
@@ -102,36 +95,9 @@ async def history(client: httpx.AsyncClient, clock: FixedClock) -> dict[str, str
 
 @pytest.fixture(scope="module")
 async def world(create_database: CreateDb) -> AsyncIterator[dict[str, Any]]:
-    store_url, live_url = await create_database("intake"), await create_database("appraisal")
-    topic = f"erk.test.transfer.{uuid.uuid4().hex[:10]}"
-    admin = kafka_admin(KAFKA)
-    await admin.start()
-    await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
-    clock = FixedClock(at(date(2026, 3, 2)))
-    intake = build_intake(IntakeSettings(database_url=store_url,
-                                         policy_file=default_policy_path(),
-                                         period_closer_interval_s=3600),
-                          run_relay=False, run_ingress=False, clock=clock)
-    live = make_engine(live_url)
-    try:
-        async with intake.router.lifespan_context(intake), httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=intake), base_url="http://intake") as client:
-            ids = await history(client, clock)
-        store = make_engine(store_url)
-        async with EventHistory(store) as events:
-            head = await events.head()
-        await publish_all(store_url, store, topic, head)
-        await store.dispose()
-        await consume_into(live, topic, 3)
-        appraisal = build_appraisal(AppraisalSettings(database_url=live_url), consume=False,
-                                    clock=FixedClock(at(date(2026, 4, 3))))
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=appraisal),
-                                     base_url="http://appraisal") as reader:
-            yield {"reader": reader, "live": live, "topic": topic, **ids}
-    finally:
-        await live.dispose()
-        await admin.delete_topics([topic])
-        await admin.close()
+    async with flow_world(create_database, "transfer", at(date(2026, 3, 2)), at(date(2026, 4, 3)),
+                          history) as made:
+        yield made
 
 
 async def get(world: dict[str, Any], path: str, headers: dict[str, str] = DASHBOARD,

@@ -21,12 +21,14 @@ from shared.keystore import InMemoryKeyStore, MasterKey
 from shared.personal import (
     ERASED,
     PERSONAL_FIELDS,
+    RESTRICTED,
     UNREADABLE,
     Revealer,
     open_sealed,
     parse,
     seal,
     seal_envelope,
+    sealed_in,
 )
 
 NIP = "198503152010011001"
@@ -162,3 +164,23 @@ async def test_sealed_values_quoted_inside_a_text_open_in_place() -> None:
         "see enc:v1:not-really here")
     await store.destroy(NIP)
     assert await Revealer(store).reveal(f"quoted: {first}") == f"quoted: {ERASED}"
+
+
+async def test_a_withheld_subjects_values_read_restricted_and_the_others_open() -> None:
+    store = keys()
+    mine = (await seal_envelope(envelope_of(registered("Budi")), store)).payload["name"]
+    theirs = (await seal_envelope(envelope_of(registered("Ani"), RATER), store)).payload["name"]
+    document = {"rows": [{"name": mine}, {"name": theirs}], "why": f"quoted: {mine}"}
+    assert await Revealer(store).reveal(document, withheld={NIP}) == {
+        "rows": [{"name": RESTRICTED}, {"name": "Ani"}], "why": f"quoted: {RESTRICTED}"}
+    assert await Revealer(store).reveal(document, withheld={RATER}) == {
+        "rows": [{"name": "Budi"}, {"name": RESTRICTED}], "why": "quoted: Budi"}
+
+
+async def test_sealed_in_finds_every_sealed_value_with_its_subject() -> None:
+    store = keys()
+    mine = (await seal_envelope(envelope_of(registered("Budi")), store)).payload["name"]
+    theirs = (await seal_envelope(envelope_of(registered("Ani"), RATER), store)).payload["name"]
+    document = {"a": [mine, ("x", 3)], "b": {"c": f"said {theirs}."}, "d": "enc:v1:junk"}
+    assert [sealed.subject for sealed in sealed_in(document)] == [NIP, RATER]
+    assert sealed_in({"n": 1, "s": "plain", "l": []}) == []

@@ -2,6 +2,7 @@
 module's queries): an employee's month, a unit's month, the policy in force, an employee
 with their reporting line on a date, the running month's pace, the dashboard's periods."""
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -30,6 +31,7 @@ from services.appraisal.projections import (
 from shared.auth import Principal
 from shared.authority import allows
 from shared.periods import period_of
+from shared.personal import RESTRICTED
 from shared.policy import parsed_policy
 
 Row = dict[str, Any]
@@ -140,19 +142,23 @@ async def employee_as_of(conn: AsyncConnection, nip: str, day: date) -> Row | No
     return {**person, "as_of": day, "reporting_line": reporting_line}
 
 
-RESTRICTED = "[restricted]"
-"""What a restricted person's personal fields read as (UU PDP art. 11)."""
+def withheld_from(reader: Principal | None, restricted: Iterable[str]) -> set[str]:
+    """Whose personal fields ``reader`` may not see among the ``restricted`` (UU PDP art.
+    11): all but their own, unless they manage restrictions (admin)."""
+    if reader is not None and allows(reader.role, "restrict_processing"):
+        return set()
+    return {nip for nip in restricted if reader is None or nip != reader.subject}
 
 
 async def honouring_restrictions(conn: AsyncConnection, found: Row, reader: Principal) -> Row:
     """``employee_as_of``'s answer as ``reader`` may see it: the name and position of a
     person whose processing is restricted are withheld, unless the reader is that person or
-    manages restrictions (admin); ``restricted`` says so. The same for the superior."""
+    manages restrictions (admin); ``restricted`` says so. The same for the superior. (The
+    read edge withholds their sealed fields in every answer; the position is not sealed.)"""
     line = found["reporting_line"]
     nips = [found["nip"], *([line["superior_nip"]] if line and line["superior_nip"] else [])]
     restricted = await restrictions.restricted_among(conn, nips)
-    sees_all = allows(reader.role, "restrict_processing")
-    hidden = {nip for nip in restricted if not sees_all and nip != reader.subject}
+    hidden = withheld_from(reader, restricted)
     shown = {**found, "restricted": found["nip"] in restricted}
     if found["nip"] in hidden:
         shown.update(name=RESTRICTED, position=RESTRICTED)

@@ -7,22 +7,19 @@ erasure whose key still exists. Runs supervised, and at once after a request tha
 already (a policy retention of 0 days).
 """
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception_type, wait_exponential
-
 from services.intake.domain import commands as c
 from services.intake.domain.errors import Rejected
+from services.intake.service_layer.background import SYSTEM, every
 from services.intake.service_layer.ports import ConcurrencyConflict, ReadFacts
 from shared.auth import Principal
 from shared.clock import Clock
 
 log = logging.getLogger(__name__)
 
-SYSTEM = Principal("system", "admin")
 Execute = Callable[[Principal, list[Any]], Awaitable[list[dict[str, Any] | Rejected]]]
 
 
@@ -65,13 +62,5 @@ class Eraser:
         return True
 
     async def run(self) -> None:
-        """Erase due requests now and every ``interval_s``; a failed round restarts the loop
-        after an exponential back-off."""
-        async for attempt in AsyncRetrying(
-                wait=wait_exponential(multiplier=1, max=60),
-                retry=retry_if_exception_type(Exception),
-                before_sleep=before_sleep_log(log, logging.WARNING)):
-            with attempt:
-                while True:
-                    await self.erase_due()
-                    await asyncio.sleep(self._interval_s)
+        """``erase_due`` now and every ``interval_s`` (``background.every``)."""
+        await every(self._interval_s, self.erase_due)

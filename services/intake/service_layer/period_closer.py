@@ -10,22 +10,17 @@ close that slipped through anyway into a conflict; both are taken quietly. A per
 cannot be reached, nothing is recorded and the next round tries again.
 """
 
-import asyncio
 import logging
 
-from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception_type, wait_exponential
-
 from services.intake.domain.errors import Rejected
+from services.intake.service_layer.background import SYSTEM, every
 from services.intake.service_layer.closing import Close
 from services.intake.service_layer.period_state import due_for_closing
 from services.intake.service_layer.ports import ConcurrencyConflict, ReadFacts
-from shared.auth import Principal
 from shared.clock import Clock
 
 log = logging.getLogger(__name__)
 
-SYSTEM = Principal("system", "admin")
-"""The actor of closes nobody asked for (envelope actor ``system``)."""
 
 
 class PeriodCloser:
@@ -65,13 +60,5 @@ class PeriodCloser:
         return True
 
     async def run(self) -> None:
-        """Close due periods now and every ``interval_s``; a failed round (say, the
-        database is away) restarts the loop after an exponential back-off."""
-        async for attempt in AsyncRetrying(
-                wait=wait_exponential(multiplier=1, max=60),
-                retry=retry_if_exception_type(Exception),
-                before_sleep=before_sleep_log(log, logging.WARNING)):
-            with attempt:
-                while True:
-                    await self.close_due()
-                    await asyncio.sleep(self._interval_s)
+        """``close_due`` now and every ``interval_s`` (``background.every``)."""
+        await every(self._interval_s, self.close_due)

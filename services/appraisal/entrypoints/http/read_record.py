@@ -1,12 +1,18 @@
 """Recording reads of personal data, per request: ``Reads`` notes each person whose data a
-request was allowed to read; before the answer goes out, this middleware writes the
-request's reads in one INSERT (``adapters.personal_reads``), with the route's template as
-the endpoint. A read that cannot be recorded is not answered (500): the record is a legal
-obligation (UU PDP art. 31), not a statistic."""
+request was allowed to read, and the read edge (``reveal.RequestReveal``) each person an
+answer names or whose sealed fields it opens — so list answers are recorded too; before the
+answer goes out, this middleware writes the request's reads in one INSERT
+(``adapters.personal_reads``), with the route's template as the endpoint. A read that cannot
+be recorded is not answered (500): the record is a legal obligation (UU PDP art. 31), not a
+statistic."""
 
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Annotated
 
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,15 +20,42 @@ from services.appraisal.adapters import personal_reads
 from services.appraisal.adapters.personal_reads import PersonalRead
 from shared.auth import Principal
 
-_noted: ContextVar[list[tuple[str, Principal]] | None] = ContextVar("personal_reads",
-                                                                     default=None)
+
+@dataclass
+class _Request:
+    reader: Principal | None = None
+    """Who this request authenticated as (set by the principal dependency)."""
+    noted: dict[tuple[str, Principal], None] = field(default_factory=dict)
+    """The reads noted so far, in order, each once."""
+
+
+_current: ContextVar[_Request | None] = ContextVar("personal_reads", default=None)
 
 
 def note(caller: Principal, nip: str) -> None:
     """``caller`` is about to read ``nip``'s personal data in this request."""
-    noted = _noted.get()
-    if noted is not None and (nip, caller) not in noted:
-        noted.append((nip, caller))
+    request = _current.get()
+    if request is not None:
+        request.noted[(nip, caller)] = None
+
+
+def reader() -> Principal | None:
+    """Who the current request authenticated as (None: nobody, or outside a request)."""
+    request = _current.get()
+    return request.reader if request is not None else None
+
+
+def reading_as(principal: Callable[..., Awaitable[Principal]],
+               ) -> Callable[..., Awaitable[Principal]]:
+    """The ``principal`` dependency, also remembering the caller as this request's reader
+    (the read edge answers and records as them)."""
+    async def remembered(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+        request = _current.get()
+        if request is not None:
+            request.reader = caller
+        return caller
+
+    return remembered
 
 
 class ReadRecorder:
@@ -35,18 +68,18 @@ class ReadRecorder:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        noted: list[tuple[str, Principal]] = []
-        token = _noted.set(noted)
+        request = _Request()
+        token = _current.set(request)
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
-                await personal_reads.record(self.engine, _rows(scope, noted))
+                await personal_reads.record(self.engine, _rows(scope, list(request.noted)))
             await send(message)
 
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            _noted.reset(token)
+            _current.reset(token)
 
 
 def _rows(scope: Scope, noted: list[tuple[str, Principal]]) -> list[PersonalRead]:
