@@ -7,8 +7,9 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class EventEnvelope(BaseModel):
-    """One immutable event as stored in the event store and published to Kafka."""
+class EventHeader(BaseModel):
+    """Everything an envelope says about its event but the payload: what the projections
+    read beside the typed event."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -33,4 +34,9 @@ class EventEnvelope(BaseModel):
     causation_id: UUID | None = Field(
         None, description="Id of the command or event that caused it."
     )
+
+
+class EventEnvelope(EventHeader):
+    """One immutable event as stored in the event store and published to Kafka."""
+
     payload: dict[str, Any] = Field(description="The event body; its schema is the event type's.")

@@ -17,6 +17,7 @@ its store.
 import asyncio
 import json
 import os
+import secrets
 import sqlite3
 import subprocess
 import sys
@@ -106,10 +107,15 @@ async def drop_kept(results: dict[str, Any]) -> None:
 def test_smoke_run_measures_correct_results(tmp_path: Path, create_database: object) -> None:
     del create_database  # makes the session's key store, which the bench's intake seals with
     out = tmp_path / "bench.json"
+    # as in .local/env: the relay MACs every record and the consumers check it
+    key_file = tmp_path / "relay.key"
+    key_file.write_text(secrets.token_hex(32))
+    key_file.chmod(0o600)
+    keys = {"INTAKE_RELAY_KEY_FILE": str(key_file), "APPRAISAL_RELAY_KEY_FILE": str(key_file)}
     run = subprocess.run(
         [sys.executable, "-m", "tests.perf", "run", "--smoke", "--json", str(out),
          "--logs", str(tmp_path / "logs")],
-        cwd=ROOT, env={**os.environ, "COLUMNS": "160", infra.KEEP_DATABASES: "1"},
+        cwd=ROOT, env={**os.environ, **keys, "COLUMNS": "160", infra.KEEP_DATABASES: "1"},
         capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     results = json.loads(out.read_text())
@@ -165,6 +171,7 @@ def check_flags(results: dict[str, Any]) -> None:
         assert projection[name]["positions_at_end"], name
         assert projection[name]["events_per_s"] > 0, name
     assert projection["ours"]["records"] == projection["records"]
+    assert projection["ours"]["dead_letters"] == projection["ours_prefix"]["dead_letters"] == 0
     assert projection["straightforward"]["records"] == projection["prefix_records"]
     assert projection["prefix_checksums_equal"]
     assert projection["raw_aiokafka"]["records"] == projection["records"]

@@ -2,11 +2,18 @@
 consumer (``erk-appraisal serve`` as a child process), beside three baselines on the same
 events: a straightforward FastStream handler (one event per transaction, on a prefix), the
 raw aiokafka consume-and-decode rate, and the PostgreSQL COPY rate for rows of the same size.
+
+The records carry the relay's MAC when the consumer checks one (``APPRAISAL_RELAY_KEY_FILE``,
+as in ``.local/env``), and both consumers check it: the figures are of the production path.
+A run in which the consumer dead-lettered anything, or whose checksums differ from the
+straightforward handler's, fails instead of reporting figures of another path.
 """
 
 import asyncio
+import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +21,9 @@ import asyncpg
 from aiokafka import TopicPartition
 
 from services.appraisal.adapters.checksum import table_checksums
+from services.appraisal.adapters.dead_letters import dead_letters
 from services.appraisal.adapters.migrations import MIGRATIONS as APPRAISAL_MIGRATIONS
+from services.appraisal.domain.authenticity import Gate
 from services.appraisal.domain.records import Record
 from services.appraisal.service_layer.batches import apply_records
 from shared.codec import decode_envelope, decode_payload, encode
@@ -23,6 +32,7 @@ from shared.envelope import EventEnvelope
 from shared.kafka import broker as kafka_broker
 from shared.kafka import consumer as kafka_consumer
 from shared.kafka import streaming_producer, target_partitions
+from shared.record_mac import RelayKey, load_relay_key, record_headers
 from tests.perf import infra
 from tests.perf.profiles import summarise
 from tests.support.history import stream_organisation
@@ -31,13 +41,20 @@ from tests.support.pseudonyms import pseudonyms
 Say = Callable[[str], None]
 
 
+def relay_key() -> RelayKey | None:
+    """The key the consumer checks the relay's MAC with (None: it checks none)."""
+    path = os.environ.get("APPRAISAL_RELAY_KEY_FILE")
+    return load_relay_key(Path(path)) if path else None
+
+
 async def produce(envelopes: Iterable[EventEnvelope], topic: str, prefix_topic: str | None = None,
                   prefix: int = 0, partitions: int = infra.PARTITIONS,
                   say: Say = print) -> dict[str, int]:
     """Publish like the relay: key = the subject id of the event's NIP (the pseudonym a replay
-    from the store recomputes), broadcasts (``*``) to every partition. The first ``prefix``
-    events also go to ``prefix_topic``. Returns records per topic."""
-    keys = pseudonyms()
+    from the store recomputes), broadcasts (``*``) to every partition, the relay's MAC when
+    there is a key. The first ``prefix`` events also go to ``prefix_topic``. Returns records
+    per topic."""
+    keys, mac = pseudonyms(), relay_key()
     producer = streaming_producer(infra.KAFKA)
     await producer.start()
     sent = {topic: 0, **({prefix_topic: 0} if prefix_topic else {})}
@@ -51,8 +68,9 @@ async def produce(envelopes: Iterable[EventEnvelope], topic: str, prefix_topic: 
             names = [topic] if index >= prefix or not prefix_topic else [topic, prefix_topic]
             for name in names:
                 for partition in targets:
+                    headers = record_headers(mac, name, partition, key, value)
                     futures.append(await producer.send(name, value, key=key,
-                                                       partition=partition))
+                                                       partition=partition, headers=headers))
                     sent[name] += 1
             events += 1
             if len(futures) >= 10_000:
@@ -126,6 +144,7 @@ async def run_ours(stack: infra.Stack, topic: str, logs: Path, profile: Path | N
     assert first_at is not None and first_done is not None
     steady = finished - first_at
     stored = await _stored(dsn, topic)
+    refused = await _dead_letters(dsn)
     if total > first_done and steady > 0:
         rate = (total - first_done) / steady
     else:  # one batch took it all (tiny runs): the whole time from launch
@@ -134,7 +153,24 @@ async def run_ours(stack: infra.Stack, topic: str, logs: Path, profile: Path | N
             "seconds_steady": round(steady, 2), "first_batch_records": first_done,
             "events_per_s": round(rate, 1),
             "events_per_s_incl_start": round(total / (finished - launched), 1),
-            "positions_at_end": stored == ends, "end_offsets": ends}
+            "positions_at_end": stored == ends, "end_offsets": ends, "dead_letters": refused}
+
+
+async def _dead_letters(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval(f"SELECT count(*) FROM {dead_letters.name}"))
+    finally:
+        await conn.close()
+
+
+async def _binary_headers(record: Any, parse: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream's parser reads header values as UTF-8 text, and the relay's MAC is binary
+    (without this, every record fails to parse before the handler, silently): the parser gets
+    the record without headers, the handler the whole record."""
+    message = await parse(replace(record, headers=[]))
+    message.raw_message = record
+    return message
 
 
 async def run_straightforward(stack: infra.Stack, topic: str) -> dict[str, Any]:
@@ -149,16 +185,17 @@ async def run_straightforward(stack: infra.Stack, topic: str) -> dict[str, Any]:
     broker = kafka_broker(infra.KAFKA, logger=None)  # no per-message log lines
     state: dict[str, Any] = {"n": 0, "first": None, "last": None}
     done = asyncio.Event()
+    gate = Gate(relay_key())
 
     @broker.subscriber(topic, group_id=f"erk-bench-plain-{stack.run_id}",
-                       auto_offset_reset="earliest")
+                       auto_offset_reset="earliest", parser=_binary_headers)
     async def handle(body: Any, msg: KafkaMessage) -> None:
         raw: Any = msg.raw_message  # one ConsumerRecord (not a batch subscriber)
         record = Record(raw.topic, raw.partition, raw.offset, raw.value or b"", raw.key,
-                        raw.timestamp)
+                        raw.timestamp, headers=tuple(raw.headers))
         try:
             async with engine.begin() as conn:
-                await apply_records(conn, [record])
+                await apply_records(conn, [record], gate=gate)
         except Exception as exc:
             state["error"] = repr(exc)
             done.set()
@@ -281,6 +318,11 @@ async def bench(stack: infra.Stack, events: int, prefix: int, logs: Path, say: S
     copy = await run_copy(stack, sent[topic], sample)
     say(f"  {copy['events_per_s']:,} rows/s")
     same = await checksums(ours_prefix["url"]) == await checksums(plain["url"])
+    refused = ours["dead_letters"] + ours_prefix["dead_letters"]
+    if refused or not same:
+        raise RuntimeError(f"not a measure of the projection path: {refused} records "
+                           f"dead-lettered, prefix checksums equal: {same} (does the "
+                           "consumer check a relay key other than APPRAISAL_RELAY_KEY_FILE?)")
     for part in (ours, ours_prefix, plain):
         part.pop("url", None)
     rate = ours["events_per_s"] or 0.0

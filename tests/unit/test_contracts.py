@@ -10,7 +10,7 @@ import pytest
 
 from shared import codec
 from shared.codec import UndecodableEvent, canonical_bytes, decode_envelope, decode_payload, encode
-from shared.envelope import EventEnvelope
+from shared.envelope import EventEnvelope, EventHeader
 from shared.events import (
     EVENT_TYPES,
     AbsenceJustificationDecided,
@@ -342,3 +342,44 @@ def test_canonical_bytes_are_stable_under_key_order() -> None:
 def test_canonical_bytes_change_with_content() -> None:
     envelope = envelope_of(SAMPLES[0])
     assert canonical_bytes(envelope) != canonical_bytes(envelope.model_copy(update={"actor": "x"}))
+
+
+def header_of(envelope: EventEnvelope) -> dict[str, Any]:
+    return envelope.model_dump(exclude={"payload"})
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: type(e).__name__)
+def test_one_pass_decoding_equals_the_two_steps(event: Event) -> None:
+    envelope = envelope_of(event)
+    decoded = codec.decode_current(encode(envelope))
+    assert decoded is not None
+    header, payload = decoded
+    assert isinstance(header, EventHeader)
+    assert header.model_dump(exclude={"payload"}) == header_of(envelope)
+    assert payload == decode_payload(envelope) and type(payload) is type(event)
+
+
+@pytest.mark.parametrize("data", [
+    b"\x00\xff garbage", b"", b"{", b"[]",
+    encode(envelope_of(PeriodClosed(period="2026-02"), event_type="SalaryDoubled")),
+    encode(envelope_of(PeriodClosed(period="2026-02"), schema_version=2)),
+    wire(envelope_of(SAMPLES[3]), minutes=0),
+    wire(envelope_of(SAMPLES[3]), unexpected=1),
+    wire(envelope_of(SAMPLES[3]), nip="1" * 17),
+], ids=["garbage", "empty", "truncated", "array", "unknown type", "newer version",
+        "minutes 0", "extra field", "short nip"])
+def test_one_pass_decoding_leaves_what_does_not_validate_to_the_two_steps(data: bytes) -> None:
+    assert codec.decode_current(data) is None
+
+
+def test_one_pass_decoding_rejects_what_the_two_steps_reject() -> None:
+    data = json.loads(encode(envelope_of(SAMPLES[0])))
+    data["surprise"] = True
+    assert codec.decode_current(json.dumps(data).encode()) is None
+
+
+def test_an_older_version_is_left_to_the_upcasters(monkeypatch: pytest.MonkeyPatch) -> None:
+    old_bytes = encode(envelope_of(PeriodClosed(period="2026-02")))
+    assert codec.decode_current(old_bytes) is not None
+    monkeypatch.setattr(PeriodClosed, "schema_version", 2)
+    assert codec.decode_current(old_bytes) is None

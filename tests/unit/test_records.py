@@ -25,8 +25,10 @@ def three_events() -> History:
 
 def test_a_record_decodes_to_its_envelope_and_event() -> None:
     envelope = three_events().envelopes[0]
-    assert decode(Record("events", 0, 0, encode(envelope))) == (
-        envelope, decode_payload(envelope), None)
+    header, event, error = decode(Record("events", 0, 0, encode(envelope)))
+    assert header is not None and error is None
+    assert header.model_dump(exclude={"payload"}) == envelope.model_dump(exclude={"payload"})
+    assert event == decode_payload(envelope)
     # a pre-decoded record (a rebuild from the store) is taken as it is
     assert decode(Record("events", 0, 0, b"", envelope=envelope))[0] is envelope
 

@@ -5,10 +5,12 @@ On PostgreSQL large upserts go through COPY into a temporary table and one
 """
 
 from collections.abc import Iterable
+from functools import cache
+from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Table, select
+from sqlalchemy import JSON, Select, Table, Tuple, any_, bindparam, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,11 +24,37 @@ async def rows_where(conn: AsyncConnection, table: Table, column: Any,
                      keys: Iterable[Any]) -> list[dict[str, Any]]:
     """Rows of ``table`` whose ``column`` (or column tuple) is one of ``keys``."""
     keys = list(keys)
+    if conn.dialect.name == "postgresql":
+        return await _rows_in_arrays(conn, table, column, keys)
     rows: list[dict[str, Any]] = []
     for start in range(0, len(keys), CHUNK):
         result = await conn.execute(select(table).where(column.in_(keys[start:start + CHUNK])))
         rows.extend(dict(row._mapping) for row in result)
     return rows
+
+
+async def _rows_in_arrays(conn: AsyncConnection, table: Table, column: Any,
+                          keys: list[Any]) -> list[dict[str, Any]]:
+    # One statement whatever the number of keys: the keys travel as arrays, one per column,
+    # so the statement is compiled once per table and no IN list is rendered per batch.
+    if not keys:
+        return []
+    columns = tuple(column.clauses) if isinstance(column, Tuple) else (column,)
+    statement = _select_in_arrays(table, columns)
+    values = [keys] if len(columns) == 1 else [list(part) for part in zip(*keys, strict=True)]
+    result = await conn.execute(statement, {f"keys_{i}": v for i, v in enumerate(values)})
+    return [dict(row._mapping) for row in result]
+
+
+@cache
+def _select_in_arrays(table: Table, columns: tuple[Any, ...]) -> Select[Any]:
+    arrays = [bindparam(f"keys_{i}", type_=postgresql.ARRAY(c.type))
+              for i, c in enumerate(columns)]
+    if len(columns) == 1:
+        return select(table).where(columns[0] == any_(arrays[0]))
+    wanted = func.unnest(*arrays).table_valued(
+        *(f"key_{i}" for i in range(len(columns)))).render_derived()
+    return select(table).where(tuple_(*columns).in_(select(*wanted.c)))
 
 
 async def upsert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -50,20 +78,41 @@ async def _copy_upsert(conn: AsyncConnection, table: Table, rows: list[dict[str,
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection  # the asyncpg connection, inside our transaction
     assert driver is not None
+    staging, columns, upsert_sql = _copy_statements(table)
+    # one round trip: the staging table exists after the first batch, and is empty at the
+    # start of every transaction (ON COMMIT DELETE ROWS), but maybe not within one
+    await driver.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{staging}" (LIKE "{table.name}") '
+                         f'ON COMMIT DELETE ROWS; TRUNCATE "{staging}"')
+    await driver.copy_records_to_table(staging, records=_records(table, columns, rows),
+                                       columns=columns)
+    await driver.execute(upsert_sql)
+
+
+@cache
+def _copy_statements(table: Table) -> tuple[str, list[str], str]:
+    """The staging table's name, the columns in order, and the merge from staging."""
     staging = f"staging_{table.name}"
     columns = [c.name for c in table.columns]
-    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    await driver.execute(
-        f'CREATE TEMP TABLE IF NOT EXISTS "{staging}" (LIKE "{table.name}") '
-        f"ON COMMIT DELETE ROWS")
-    await driver.execute(f'TRUNCATE "{staging}"')
-    records = [tuple(orjson.dumps(row[c]).decode() if c in json_columns else row[c]
-                     for c in columns) for row in rows]
-    await driver.copy_records_to_table(staging, records=records, columns=columns)
     keys = [c.name for c in table.primary_key.columns]
     quoted = ", ".join(f'"{c}"' for c in columns)
     updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in keys)
     action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
-    await driver.execute(
-        f'INSERT INTO "{table.name}" ({quoted}) SELECT {quoted} FROM "{staging}" '
-        f"ON CONFLICT ({', '.join(keys)}) {action}")
+    return staging, columns, (f'INSERT INTO "{table.name}" ({quoted}) SELECT {quoted} '
+                              f'FROM "{staging}" ON CONFLICT ({", ".join(keys)}) {action}')
+
+
+def _records(table: Table, columns: list[str], rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The rows as tuples in column order, JSON columns encoded as text."""
+    json_at = [i for i, c in enumerate(table.columns) if isinstance(c.type, JSON)]
+    if len(columns) == 1:
+        return [(row[columns[0]],) for row in rows]
+    in_order = itemgetter(*columns)
+    if not json_at:
+        return [in_order(row) for row in rows]
+    records = []
+    for row in rows:
+        values = list(in_order(row))
+        for i in json_at:
+            values[i] = orjson.dumps(values[i]).decode()
+        records.append(tuple(values))
+    return records

@@ -7,12 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from shared.codec import UndecodableEvent, decode_envelope, decode_payload, encode
-from shared.envelope import EventEnvelope
+from shared.codec import (
+    UndecodableEvent,
+    decode_current,
+    decode_envelope,
+    decode_payload,
+    encode,
+)
+from shared.envelope import EventEnvelope, EventHeader
 from shared.events import Event
 from shared.topics import BROADCAST_KEY
 
-Applied = tuple[EventEnvelope, Event, int]
+Applied = tuple[EventHeader, Event, int]
 """A decoded, deduplicated event ready for the projections: (envelope, event, partition)."""
 
 
@@ -94,12 +100,16 @@ DeadLetterSink = Callable[[list[DeadLetter]], Awaitable[None]]
 """Publishes dead letters (to the dead-letter topic) before their transaction commits, so a
 crash can repeat a dead letter but never lose one."""
 
-Decoded = tuple[EventEnvelope | None, Event | None, UndecodableEvent | None]
+Decoded = tuple[EventHeader | None, Event | None, UndecodableEvent | None]
 
 
 def decode(record: Record) -> Decoded:
     """(envelope, event, None), or the envelope if it could be read and the reason it
     cannot be applied."""
+    if record.envelope is None:
+        current = decode_current(record.value)
+        if current is not None and current[0].position is not None:
+            return current[0], current[1], None
     try:
         envelope = record.envelope or decode_envelope(record.value)
     except UndecodableEvent as exc:

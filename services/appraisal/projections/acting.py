@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, Column, Date, Index, MetaData, Table, Text, s
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.appraisal.projections.base import Batch, Projection, Row
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import ActingSuperiorAppointed, Event
 
 metadata = MetaData()
@@ -41,7 +41,7 @@ class ActingAppointments(Projection[Appointments]):
     def start(self, batch: Batch) -> Appointments:
         return Appointments()
 
-    def apply(self, working: Appointments, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Appointments, envelope: EventHeader, event: Event,
               partition: int) -> None:
         assert isinstance(event, ActingSuperiorAppointed)
         working.rows.append({"head_nip": event.head_nip, "valid_from": event.valid_from,

@@ -24,7 +24,7 @@ from services.appraisal.adapters.rows import rows_where
 from services.appraisal.projections.base import Batch, Projection, Row
 from services.appraisal.projections.employees import employees
 from services.appraisal.projections.reporting_lines import Lines, ReportingLines
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import (
     ActivityReported,
     ActivityRevised,
@@ -96,7 +96,7 @@ class ActivityRows:
     def leave(self, row: Row) -> None:
         self.moves.append((row["nip"], row["period"], row["status"], -row["minutes"], -1))
 
-    def record(self, key: str, envelope: EventEnvelope, status: str, note: str | None) -> None:
+    def record(self, key: str, envelope: EventHeader, status: str, note: str | None) -> None:
         self.changed.add(key)
         self.history.append({"activity_id": key, "position": envelope.position,
                              "status": status, "actor": envelope.actor,
@@ -124,7 +124,7 @@ class Activities(Projection[ActivityRows]):
                 working.rows.setdefault(row["activity_id"], row)
                 working.partition_of[row["activity_id"]] = partition
 
-    def apply(self, working: ActivityRows, envelope: EventEnvelope, event: Event,
+    def apply(self, working: ActivityRows, envelope: EventHeader, event: Event,
               partition: int) -> None:
         match event:
             case ActivityReported():
@@ -144,7 +144,7 @@ class Activities(Projection[ActivityRows]):
                 (activity_history, working.history)]
 
 
-def _reported(working: ActivityRows, envelope: EventEnvelope, event: ActivityReported) -> None:
+def _reported(working: ActivityRows, envelope: EventHeader, event: ActivityReported) -> None:
     key = str(event.activity_id)
     row = working.rows[key] = {
         "activity_id": key, "nip": event.nip,
@@ -159,7 +159,7 @@ def _reported(working: ActivityRows, envelope: EventEnvelope, event: ActivityRep
     working.record(key, envelope, "pending", None)
 
 
-def _validated(working: ActivityRows, envelope: EventEnvelope, review: ValidationReview) -> None:
+def _validated(working: ActivityRows, envelope: EventHeader, review: ValidationReview) -> None:
     key = str(review.activity_id)
     row = working.rows.get(key)
     if row is None:  # intake checked it exists; only a truncated history gets here
@@ -172,7 +172,7 @@ def _validated(working: ActivityRows, envelope: EventEnvelope, review: Validatio
     working.record(key, envelope, review.decision, review.note)
 
 
-def _revised(working: ActivityRows, envelope: EventEnvelope, event: ActivityRevised) -> None:
+def _revised(working: ActivityRows, envelope: EventHeader, event: ActivityRevised) -> None:
     """Back to pending with the amended content, in the amended day's month; the superior
     is the one on the amended day."""
     key = str(event.activity_id)
@@ -189,7 +189,7 @@ def _revised(working: ActivityRows, envelope: EventEnvelope, event: ActivityRevi
     working.record(key, envelope, "pending", None)
 
 
-def _close(working: ActivityRows, envelope: EventEnvelope, period: str, partition: int) -> None:
+def _close(working: ActivityRows, envelope: EventHeader, period: str, partition: int) -> None:
     """Activities of the partition still waiting at the close were not validated in time.
     ``load`` brought in every such activity of the period stored before the batch; those
     reported or decided earlier in the batch are in the working set as they stand now."""

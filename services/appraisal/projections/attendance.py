@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.appraisal.adapters.rows import rows_where
 from services.appraisal.projections.base import Batch, Projection, Row
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import (
     AbsenceJustificationDecided,
     AbsenceJustificationSubmitted,
@@ -84,7 +84,7 @@ class AttendanceDays(Projection[Attendance]):
                                     absence_justifications.c.justification_id, decided):
             working.justifications[row["justification_id"]] = row
 
-    def apply(self, working: Attendance, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Attendance, envelope: EventHeader, event: Event,
               partition: int) -> None:
         match event:
             case AttendanceRecorded():

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.appraisal.adapters.rows import upsert
 from services.appraisal.domain.records import Applied
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import Event
 
 Row = dict[str, Any]
@@ -59,7 +59,7 @@ class Projection(ABC, Generic[W]):
         """Read the stored rows the batch will change (default: none needed)."""
         return None
 
-    def apply(self, working: W, envelope: EventEnvelope, event: Event, partition: int) -> None:
+    def apply(self, working: W, envelope: EventHeader, event: Event, partition: int) -> None:
         """How one event changes the working set. Pure."""
         return None
 

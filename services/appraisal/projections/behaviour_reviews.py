@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.appraisal.adapters.rows import rows_where
 from services.appraisal.projections.base import Batch, Projection, Row
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import BehaviourReview, Event, ReviewSubmitted
 
 metadata = MetaData()
@@ -46,7 +46,7 @@ class BehaviourReviews(Projection[Reviews]):
     def start(self, batch: Batch) -> Reviews:
         return Reviews()
 
-    def apply(self, working: Reviews, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Reviews, envelope: EventHeader, event: Event,
               partition: int) -> None:
         assert isinstance(event, ReviewSubmitted)
         review = event.review

@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Column, MetaData, Table, Text, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.appraisal.projections.base import Batch, Projection, Row
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import Event, PeriodClosed
 
 metadata = MetaData()
@@ -32,7 +32,7 @@ class ClosedPeriods(Projection[Closes]):
     def start(self, batch: Batch) -> Closes:
         return Closes()
 
-    def apply(self, working: Closes, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Closes, envelope: EventHeader, event: Event,
               partition: int) -> None:
         assert isinstance(event, PeriodClosed)
         working.rows[event.period] = {"period": event.period, "position": envelope.position}

@@ -44,7 +44,7 @@ from services.appraisal.projections import (
     transfers,
 )
 from services.appraisal.projections.base import Batch, Projection, Row
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import EmployeeRegistered, Event, PeriodClosed, PolicyPublished
 from shared.periods import last_day
 
@@ -110,7 +110,7 @@ class Discipline(Projection[Recomputation]):
             found = await employees.by_nip(conn, registered)
             working.units_before = {nip: row["unit"] for nip, row in found.items()}
 
-    def apply(self, working: Recomputation, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Recomputation, envelope: EventHeader, event: Event,
               partition: int) -> None:
         match event:
             case PolicyPublished():

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, BigInteger, Column, MetaData, Table, Text, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.appraisal.projections.base import Batch, Projection, Row
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import DistributionChecked, Event
 
 metadata = MetaData()
@@ -39,7 +39,7 @@ class DistributionChecks(Projection[Checks]):
     def start(self, batch: Batch) -> Checks:
         return Checks()
 
-    def apply(self, working: Checks, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Checks, envelope: EventHeader, event: Event,
               partition: int) -> None:
         """A broadcast (on every partition, one position): the same row each time."""
         assert isinstance(event, DistributionChecked)

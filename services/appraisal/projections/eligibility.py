@@ -40,7 +40,7 @@ from services.appraisal.projections import (
     transfers,
 )
 from services.appraisal.projections.base import Batch, Projection, Row
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import Event, PeriodClosed, PolicyPublished
 
 metadata = MetaData()
@@ -110,7 +110,7 @@ class Eligibility(Projection[Recomputation]):
                              batch.working(objections.Objections),
                              batch.working(transfers.Transfers))
 
-    def apply(self, working: Recomputation, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Recomputation, envelope: EventHeader, event: Event,
               partition: int) -> None:
         match event:
             case PolicyPublished():

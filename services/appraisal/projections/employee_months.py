@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.appraisal.adapters.rows import rows_where
 from services.appraisal.projections.activities import Activities, ActivityRows
 from services.appraisal.projections.base import Batch, Projection, Row
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import ActivityReported, ActivityRevised, Event
 from shared.periods import period_of
 
@@ -72,7 +72,7 @@ class EmployeeMonths(Projection[MonthFigures]):
         for row in await rows_where(conn, employee_months, columns, keys):
             working.rows[(row["nip"], row["period"])] = row
 
-    def apply(self, working: MonthFigures, envelope: EventEnvelope, event: Event,
+    def apply(self, working: MonthFigures, envelope: EventHeader, event: Event,
               partition: int) -> None:
         for nip, period, status, minutes, count in working.activities.moves:
             month = working.month(nip, period)

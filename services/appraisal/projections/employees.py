@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.appraisal.adapters.rows import rows_where
 from services.appraisal.projections.base import Batch, Projection, Row
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import EmployeeRegistered, Event
 
 metadata = MetaData()
@@ -61,7 +61,7 @@ class Employees(Projection[Roster]):
         working.known_before = {row["nip"] for row in
                                 await rows_where(conn, employees, employees.c.nip, registered)}
 
-    def apply(self, working: Roster, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Roster, envelope: EventHeader, event: Event,
               partition: int) -> None:
         assert isinstance(event, EmployeeRegistered)
         working.rows[event.nip] = {**event.model_dump(), "partition": partition}

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.appraisal.adapters.rows import rows_where
 from services.appraisal.projections.base import Batch, Projection, Row
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import Event, FinanceDataRecorded
 
 metadata = MetaData()
@@ -37,7 +37,7 @@ class Finance(Projection[Recorded]):
     def start(self, batch: Batch) -> Recorded:
         return Recorded()
 
-    def apply(self, working: Recorded, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Recorded, envelope: EventHeader, event: Event,
               partition: int) -> None:
         assert isinstance(event, FinanceDataRecorded)
         working.rows[event.nip] = {**event.model_dump(), "position": envelope.position}

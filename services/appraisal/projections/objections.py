@@ -27,7 +27,7 @@ from services.appraisal.adapters.rows import rows_where
 from services.appraisal.domain.objection_result import UNDER_OBJECTION
 from services.appraisal.projections import acting
 from services.appraisal.projections.base import Batch, Projection, Row
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import Event, ObjectionDecided, ObjectionFiled
 
 metadata = MetaData()
@@ -80,7 +80,7 @@ class Objections(Projection[Filed]):
         for row in await rows_where(conn, objections, columns, decided):
             working.rows[(row["nip"], row["period"])] = row
 
-    def apply(self, working: Filed, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Filed, envelope: EventHeader, event: Event,
               partition: int) -> None:
         if isinstance(event, ObjectionFiled):
             key = (event.nip, event.period)

@@ -7,7 +7,7 @@ from sqlalchemy import BigInteger, Column, Date, MetaData, Table, Text, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.appraisal.projections.base import Batch, Projection, Row
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import Event, PaymentRecorded
 
 metadata = MetaData()
@@ -45,7 +45,7 @@ class Payments(Projection[Orders]):
                                       .where(p.c.period.in_(sorted(periods))))
             working.stored = {(r.period, r.unit): r.position for r in rows}
 
-    def apply(self, working: Orders, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Orders, envelope: EventHeader, event: Event,
               partition: int) -> None:
         # broadcast on every partition, and partitions run at their own pace: a lagging
         # partition's copy of an older order must not undo a correction applied already

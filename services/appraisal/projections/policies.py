@@ -8,7 +8,7 @@ from sqlalchemy import JSON, BigInteger, Column, MetaData, Table, Text, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.appraisal.projections.base import Batch, Projection, Row
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import Event, PolicyPublished
 
 metadata = MetaData()
@@ -34,7 +34,7 @@ class Policies(Projection[Published]):
     def start(self, batch: Batch) -> Published:
         return Published()
 
-    def apply(self, working: Published, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Published, envelope: EventHeader, event: Event,
               partition: int) -> None:
         assert isinstance(event, PolicyPublished)
         working.rows[event.version] = {"version": event.version, "document": event.document,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.appraisal.adapters.rows import rows_where
 from services.appraisal.projections.base import Batch, Projection, Row
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import (
     ActivityReported,
     ActivityRevised,
@@ -56,7 +56,7 @@ class ReportingLines(Projection[Lines]):
         for row in await rows_where(conn, reporting_lines, reporting_lines.c.nip, nips):
             working.by_nip[row["nip"]].append(row)
 
-    def apply(self, working: Lines, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Lines, envelope: EventHeader, event: Event,
               partition: int) -> None:
         assert isinstance(event, ReportingLineChanged | EmployeeTransferred)
         line = {"nip": event.nip, "superior_nip": event.superior_nip,

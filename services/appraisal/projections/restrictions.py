@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.appraisal.adapters.rows import rows_where
 from services.appraisal.projections.base import Batch, Projection, Row
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import Event, ProcessingRestricted, ProcessingRestrictionLifted
 
 metadata = MetaData()
@@ -36,7 +36,7 @@ class Restrictions(Projection[Changes]):
     def start(self, batch: Batch) -> Changes:
         return Changes()
 
-    def apply(self, working: Changes, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Changes, envelope: EventHeader, event: Event,
               partition: int) -> None:
         assert isinstance(event, ProcessingRestricted | ProcessingRestrictionLifted)
         working.rows[event.nip] = {"nip": event.nip, "reference": event.reference,

@@ -28,7 +28,7 @@ from services.appraisal.domain.performance import RaterDecision
 from services.appraisal.projections.base import Batch, Projection, Row
 from services.appraisal.projections.employees import employees
 from services.appraisal.projections.transfers import unit_on_day
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import (
     Event,
     OrganisationalPredicateRecorded,
@@ -120,7 +120,7 @@ class Skps(Projection[Plans]):
                                     skp_realisations.c.realisation_id, decided):
             working.realisations[row["realisation_id"]] = row
 
-    def apply(self, working: Plans, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Plans, envelope: EventHeader, event: Event,
               partition: int) -> None:
         if isinstance(event, OrganisationalPredicateRecorded):  # on every partition: the same
             working.units[(event.unit, event.period)] = {

@@ -16,7 +16,7 @@ from services.appraisal.projections.activities import activities
 from services.appraisal.projections.base import Batch, Projection, Row
 from services.appraisal.projections.employee_months import MINUTE_COLUMNS
 from services.appraisal.projections.employees import employees
-from shared.envelope import EventEnvelope
+from shared.envelope import EventHeader
 from shared.events import EmployeeTransferred, Event
 from shared.periods import period_of
 
@@ -45,7 +45,7 @@ class Transfers(Projection[Moves]):
     def start(self, batch: Batch) -> Moves:
         return Moves()
 
-    def apply(self, working: Moves, envelope: EventEnvelope, event: Event,
+    def apply(self, working: Moves, envelope: EventHeader, event: Event,
               partition: int) -> None:
         assert isinstance(event, EmployeeTransferred)
         working.rows[(event.nip, event.effective_from)] = {
