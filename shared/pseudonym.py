@@ -16,7 +16,7 @@ Changing it re-keys the topic: docs/privacy-rights.md describes the migration.
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.record_mac import read_secret
@@ -34,7 +34,7 @@ class PseudonymKeyError(ValueError):
 class Pseudonyms:
     """Turns NIPs into subject ids with one secret."""
 
-    secret: bytes
+    secret: bytes = field(repr=False)  # a traceback or a debug log must not show it
 
     def subject_id(self, nip: str) -> str:
         """The opaque id of the employee ``nip`` (``*`` stays the broadcast key)."""

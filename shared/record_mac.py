@@ -19,7 +19,8 @@ import hmac
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 MAC_HEADER = "erk-mac"
@@ -34,9 +35,9 @@ class RelayKeyError(ValueError):
 
 @dataclass(frozen=True)
 class RelayKey:
-    secret: bytes
+    secret: bytes = field(repr=False)  # a traceback or a debug log must not show it
 
-    @property
+    @cached_property  # checked on every record consumed
     def key_id(self) -> str:
         """8 bytes of a sha256 of the secret, hex: names the key, reveals nothing of it."""
         return hashlib.sha256(b"erk-relay-key" + self.secret).hexdigest()[:16]

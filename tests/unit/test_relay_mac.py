@@ -27,6 +27,7 @@ from services.appraisal.domain.triage import triage
 from services.appraisal.settings import AppraisalSettings
 from services.intake.settings import IntakeSettings
 from shared.codec import encode
+from shared.pseudonym import Pseudonyms
 from shared.record_mac import RelayKey, RelayKeyError, load_relay_key, record_headers
 from tests.support.history import History, nip, wire
 
@@ -234,3 +235,16 @@ def test_an_envelope_without_a_position_is_a_contract_violation_that_holds_its_k
     assert [(d.code, d.reason) for d in result.dead_letters] == [
         ("contract_violation", "envelope has no global position")]
     assert held.blocks(0, nip(1)) and result.positions[0].last_position == 0
+
+
+def test_no_key_shows_its_secret_in_a_repr() -> None:
+    # a traceback with locals or a debug log prints reprs: the secret must not be in them
+    pseudonyms = Pseudonyms(bytes(range(32)))
+    for key in (KEY, pseudonyms):
+        assert bytes(range(32)).hex() not in repr(key)
+        assert repr(bytes(range(32))) not in repr(key)
+
+
+def test_the_key_id_is_the_same_on_every_call_and_names_the_secret() -> None:
+    assert KEY.key_id == KEY.key_id == RelayKey(bytes(range(32))).key_id
+    assert KEY.key_id != OTHER.key_id
