@@ -2,10 +2,11 @@
 dead letter keeps, and where a replay stops. Exact values, the bounds on both sides."""
 
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import pytest
 
-from services.appraisal.domain.records import NOW, AsOf, Record, decode, hold_key
+from services.appraisal.domain.records import NOW, AsOf, Record, decode, from_kafka, hold_key
 from shared.codec import decode_payload, encode
 from shared.topics import BROADCAST_KEY
 from tests.support.history import History, nip
@@ -39,6 +40,22 @@ def test_an_envelope_without_a_global_position_is_a_contract_violation() -> None
     assert (found, event) == (envelope, None)
     assert error is not None
     assert (error.code, str(error)) == ("contract_violation", "envelope has no global position")
+
+
+def test_a_record_decoded_ahead_decodes_as_one_decoded_when_applied() -> None:
+    # the consumer decodes the next batch while the current one commits
+    good = encode(three_events().envelopes[0])
+    unplaced = encode(three_events().envelopes[0].model_copy(update={"position": None}))
+    for value in (good, unplaced, b"not json", b""):
+        message = SimpleNamespace(topic="events", partition=2, offset=7, value=value,
+                                  key=b"k", timestamp=1, headers=[("h", b"v")])
+        ahead, later = from_kafka(message, ahead=True), from_kafka(message)
+        assert ahead == later and later.decoded is None  # the same record either way
+        assert ahead.decoded is not None and decode(ahead) is ahead.decoded
+        (header, event, error), (header2, event2, error2) = decode(ahead), decode(later)
+        assert (header, event) == (header2, event2)
+        assert (error and (error.code, str(error))) == (error2 and (error2.code, str(error2)))
+    assert decode(from_kafka(message, ahead=True))[2] is not None  # b"" does not decode
 
 
 def test_a_dead_letter_holds_its_kafka_key_or_the_whole_partition() -> None:

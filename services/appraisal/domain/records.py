@@ -3,7 +3,7 @@ letters that records which cannot be decoded become, and how far a replay reads.
 values, no I/O."""
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -36,6 +36,9 @@ class Record:
     """Already decoded and validated (a rebuild from the store): skips decoding again."""
     headers: tuple[tuple[str, bytes], ...] = ()
     """The Kafka headers (the relay's MAC: ``shared.record_mac``)."""
+    decoded: "Decoded | None" = field(default=None, compare=False, repr=False)
+    """What :func:`decode` makes of it, when decoded ahead (the consumer decodes the next
+    batch while the current one commits)."""
 
     def raw(self) -> bytes:
         """The record's bytes (encoded on demand for a pre-decoded record)."""
@@ -61,9 +64,12 @@ class KafkaMessage(Protocol):
     def headers(self) -> Sequence[tuple[str, bytes]]: ...
 
 
-def from_kafka(message: KafkaMessage) -> Record:
-    return Record(message.topic, message.partition, message.offset, message.value or b"",
-                  message.key, message.timestamp, headers=tuple(message.headers or ()))
+def from_kafka(message: KafkaMessage, ahead: bool = False) -> Record:
+    """The record of a consumed message; ``ahead``: decoded now (:attr:`Record.decoded`)."""
+    value = message.value or b""
+    return Record(message.topic, message.partition, message.offset, value, message.key,
+                  message.timestamp, headers=tuple(message.headers or ()),
+                  decoded=decode_value(value) if ahead else None)
 
 
 def hold_key(record: Record) -> str:
@@ -106,14 +112,26 @@ Decoded = tuple[EventHeader | None, Event | None, UndecodableEvent | None]
 def decode(record: Record) -> Decoded:
     """(envelope, event, None), or the envelope if it could be read and the reason it
     cannot be applied."""
+    if record.decoded is not None:
+        return record.decoded
     if record.envelope is None:
-        current = decode_current(record.value)
-        if current is not None and current[0].position is not None:
-            return current[0], current[1], None
+        return decode_value(record.value)
+    return _typed(record.envelope)
+
+
+def decode_value(value: bytes) -> Decoded:
+    """:func:`decode` of a record's bytes."""
+    current = decode_current(value)
+    if current is not None and current[0].position is not None:
+        return current[0], current[1], None
     try:
-        envelope = record.envelope or decode_envelope(record.value)
+        envelope = decode_envelope(value)
     except UndecodableEvent as exc:
         return None, None, exc
+    return _typed(envelope)
+
+
+def _typed(envelope: EventEnvelope) -> Decoded:
     if envelope.position is None:
         return envelope, None, UndecodableEvent("contract_violation",
                                                 "envelope has no global position")
