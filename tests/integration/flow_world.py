@@ -7,6 +7,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +15,12 @@ import pytest
 from aiokafka.admin import NewTopic
 from history_data import KAFKA, consume_into, publish_all
 
+from services.appraisal.adapters import targets
+from services.appraisal.adapters.checksum import table_checksums
 from services.appraisal.bootstrap import build_app as build_appraisal
+from services.appraisal.domain.records import AsOf
+from services.appraisal.projections import REGISTRY
+from services.appraisal.service_layer.replay import replay_kafka
 from services.appraisal.settings import AppraisalSettings
 from services.intake.bootstrap import build_app as build_intake
 from services.intake.settings import IntakeSettings
@@ -80,3 +86,25 @@ async def _published_and_applied(store_url: str, live: Any, topic: str) -> None:
     finally:
         await store.dispose()
     await consume_into(live, topic, PARTITIONS)
+
+
+Checksums = dict[str, tuple[int, str]]
+
+
+async def replayed_and_live(world: dict[str, Any], db: Path, batch: int) -> tuple[Checksums,
+                                                                                   Checksums]:
+    """The table checksums of the world's topic replayed into a fresh SQLite file ``db``
+    (``batch`` records a batch: small, so that batches split the history), and of its live
+    projections."""
+    url = f"sqlite+aiosqlite:///{db}"
+    await targets.migrate_target(url, REGISTRY.migrations)
+    engine = targets.target_engine(url)
+    try:
+        stats = await replay_kafka(KAFKA, engine, world["topic"], AsOf(), batch=batch)
+        assert stats.dead_letters == 0
+        async with engine.connect() as conn:
+            replayed = await table_checksums(conn)
+    finally:
+        await engine.dispose()
+    async with world["live"].connect() as conn:
+        return replayed, await table_checksums(conn)

@@ -13,14 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from flow_world import CreateDb, flow_world
-from history_data import KAFKA
+from flow_world import CreateDb, flow_world, replayed_and_live
 
-from services.appraisal.adapters import targets
-from services.appraisal.adapters.checksum import table_checksums
-from services.appraisal.domain.records import AsOf
-from services.appraisal.projections import REGISTRY
-from services.appraisal.service_layer.replay import replay_kafka
 from shared.clock import FixedClock
 from tests.support.api import at, auth, post
 
@@ -194,17 +188,6 @@ async def test_one_objection_under_the_read_rules(world: dict[str, Any]) -> None
 
 
 async def test_a_replay_into_sqlite_equals_live(world: dict[str, Any], tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'objections.db'}"
-    await targets.migrate_target(url, REGISTRY.migrations)
-    engine = targets.target_engine(url)
-    try:
-        stats = await replay_kafka(KAFKA, engine, world["topic"], AsOf(), batch=7)
-        assert stats.dead_letters == 0
-        async with engine.connect() as conn:
-            replayed = await table_checksums(conn)
-    finally:
-        await engine.dispose()
-    async with world["live"].connect() as conn:
-        live = await table_checksums(conn)
+    replayed, live = await replayed_and_live(world, tmp_path / "objections.db", batch=7)
     assert (live["objections"][0], live["acting_appointments"][0]) == (3, 2)
     assert replayed == live

@@ -13,16 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from flow_world import CreateDb, flow_world
-from history_data import KAFKA
+from flow_world import CreateDb, flow_world, replayed_and_live
 from sqlalchemy import text
 
-from services.appraisal.adapters import targets
-from services.appraisal.adapters.checksum import table_checksums
-from services.appraisal.domain.records import AsOf, Record
-from services.appraisal.projections import REGISTRY
+from services.appraisal.domain.records import Record
 from services.appraisal.service_layer.batches import apply_records
-from services.appraisal.service_layer.replay import replay_kafka
 from shared.clock import FixedClock
 from shared.db import make_engine
 from shared.events import AttendanceRecorded, EmployeeTransferred
@@ -189,18 +184,7 @@ async def test_the_roster_lists_each_employee_under_the_unit_of_the_day(
 
 
 async def test_a_replay_into_sqlite_equals_live(world: dict[str, Any], tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'transfer.db'}"
-    await targets.migrate_target(url, REGISTRY.migrations)
-    engine = targets.target_engine(url)
-    try:
-        stats = await replay_kafka(KAFKA, engine, world["topic"], AsOf(), batch=5)
-        assert stats.dead_letters == 0
-        async with engine.connect() as conn:
-            replayed = await table_checksums(conn)
-    finally:
-        await engine.dispose()
-    async with world["live"].connect() as conn:
-        live = await table_checksums(conn)
+    replayed, live = await replayed_and_live(world, tmp_path / "transfer.db", batch=5)
     assert live["unit_assignments"][0] == 1
     assert replayed == live
 

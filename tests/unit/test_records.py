@@ -34,6 +34,14 @@ def test_a_record_decodes_to_its_envelope_and_event() -> None:
     assert decode(Record("events", 0, 0, b"", envelope=envelope))[0] is envelope
 
 
+def test_an_event_of_its_current_version_is_decoded_in_one_pass() -> None:
+    # the consumers' hot path: the payload validated straight into its event class, which is
+    # the header's own payload (the two-step path leaves a dict there)
+    header, event, error = decode(Record("events", 0, 0, encode(three_events().envelopes[1])))
+    assert error is None and event is not None
+    assert getattr(header, "payload", None) is event
+
+
 def test_an_envelope_without_a_global_position_is_a_contract_violation() -> None:
     envelope = three_events().envelopes[0].model_copy(update={"position": None})
     found, event, error = decode(Record("events", 0, 0, encode(envelope)))
