@@ -5,7 +5,8 @@ Runs ``python -m tests.perf run --smoke`` as a child process on the real stack
 every projection run ended with the consumer positions at the end offsets, our consumer and
 the straightforward handler produced the same projections (checksums) on the same prefix,
 intake's accepted count equals the events in the store equals the records Kafka
-acknowledged, and the replays into PostgreSQL and SQLite equal each other and a live run.
+acknowledged, the load generator's records all reached the sink or the topic, and the
+replays into PostgreSQL and SQLite equal each other and a live run.
 
 The harness's own flags are not trusted alone: it runs with ``ERK_BENCH_KEEP_DATABASES=1``,
 and this test recounts from the databases it left (then drops them): activities and minutes
@@ -164,6 +165,15 @@ def check_flags(results: dict[str, Any]) -> None:
     assert results["smoke"] is True
     assert {"cpu", "cores", "ram_gb", "python", "postgresql", "kafka", "git_commit",
             "load_average"} <= set(results["machine"])
+
+    loadgen = results["loadgen"]
+    assert loadgen["planner"]["actions"] > 0
+    for name, sent in (("http_batches", 500), ("kafka_ingress", 500), ("mixed_month", 1_000)):
+        assert loadgen[name]["sent"] == sent and loadgen[name]["events_per_s"] > 0, name
+    # the sink answered every report; every e-Samsat one went through Kafka, acknowledged
+    assert loadgen["http_batches"]["accepted"] == {"reports": 500}
+    assert loadgen["kafka_ingress"]["through_kafka"] == 500
+    assert loadgen["mixed_month"]["accepted"]["decisions"] > 0
 
     projection = results["projection"]
     assert projection["records"] >= projection["events"] >= 3_000

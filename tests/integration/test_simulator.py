@@ -1,12 +1,14 @@
 """The simulator against a real intake (in process, fresh database, fresh Kafka topics):
 in each mode, what it counts as accepted is exactly what the event store holds."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
@@ -21,6 +23,7 @@ from services.simulator.domain.org import Organisation, build_organisation
 from services.simulator.domain.traffic import plan_days, plan_reviews, working_days
 from services.simulator.service_layer import setup
 from services.simulator.service_layer.driver import Driver, Stats, settle_ingress
+from shared.kafka import consumer as kafka_consumer
 from shared.policy import default_policy_path, load_policy
 from shared.settings import KafkaSettings
 
@@ -118,3 +121,47 @@ async def test_a_month_needs_and_gets_a_backdating_policy() -> None:
     assert policy is not None and policy.backdating_days >= 26
     assert policy.effective_from == "2026-11" and policy.version.startswith("sim-2026-11")
     assert setup.backdating_policy(base, "2026-11", date(2026, 11, 25), today) is None
+
+
+async def read_all(topic: str, expected: int) -> list[Any]:
+    consumer = kafka_consumer(KAFKA)
+    await consumer.start()
+    try:
+        consumer.subscribe([topic])
+        records: list[Any] = []
+        while len(records) < expected:
+            batches = await asyncio.wait_for(consumer.getmany(timeout_ms=500), 30)
+            records += [r for batch in batches.values() for r in batch]
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def test_the_ingress_producer_keeps_each_employees_order_and_ships_a_lone_record(
+        create_topic: Any) -> None:
+    topic = await create_topic("ingress", 3)
+    nips = [f"19800101200001100{i}" for i in range(3)]
+    bodies = [{"activity_id": str(uuid.uuid4()), "nip": nips[i % 3], "minutes": 1,
+               "description": "x" * 200} for i in range(5_000)]  # several batches a partition
+    async with IngressProducer(KAFKA, topic) as producer:
+        for body in bodies:
+            await producer.send(body, "token")
+        await producer.flush()
+        assert not producer.failed and sum(map(len, producer.produced.values())) == 5_000
+        # a lone record leaves within the linger time, with no flush to push it
+        await producer.send({**bodies[0], "activity_id": "lone"}, "token")
+        for _ in range(100):
+            if sum(map(len, producer.produced.values())) == 5_001:
+                break
+            await asyncio.sleep(0.05)
+        assert sum(map(len, producer.produced.values())) == 5_001
+    records = await read_all(topic, 5_001)
+    assert len({r.key for r in records}) == 3  # one opaque key per employee, never the NIP
+    assert all(r.key.decode() not in nips and r.headers == (("authorization", b"Bearer token"),)
+               for r in records)
+    by_key: dict[bytes, list[str]] = {}
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        by_key.setdefault(record.key, []).append(orjson.loads(record.value)["activity_id"])
+    sent = {nip: [b["activity_id"] for b in bodies if b["nip"] == nip] for nip in nips}
+    assert sorted(by_key.values()) == sorted([*ids, "lone"] if nip == nips[0] else ids
+                                             for nip, ids in sent.items())

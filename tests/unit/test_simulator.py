@@ -2,6 +2,8 @@
 
 import csv
 import io
+import random
+import uuid
 from collections import Counter
 from datetime import date
 
@@ -14,6 +16,7 @@ from services.simulator.domain.traffic import (
     Profile,
     Report,
     Revision,
+    _uuid,
     plan_day,
     plan_days,
     plan_live_day,
@@ -167,3 +170,9 @@ def test_deciders_and_raters_of_subordinates_act_in_the_superior_role() -> None:
     assert {person_role(org, nip) for nip in rating_subordinates} == {"superior"}
     staff = [e.nip for e in org.employees if not e.structural and not org.subordinates(e.nip)]
     assert staff and {person_role(org, nip) for nip in staff} == {"employee"}
+
+
+def test_planned_activity_ids_are_the_uuid4s_the_seed_gives() -> None:
+    ours, reference = random.Random(3), random.Random(3)
+    for _ in range(2_000):
+        assert _uuid(ours) == str(uuid.UUID(int=reference.getrandbits(128), version=4))

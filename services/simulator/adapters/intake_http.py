@@ -1,4 +1,6 @@
-"""Intake's public HTTP API as the simulator uses it: keep-alive connections, timings."""
+"""Intake's public HTTP API as the simulator uses it: keep-alive connections (our own pool
+for plain http, ``adapters.keepalive``; httpx for anything else, e.g. an ASGI app in
+tests), timings."""
 
 import asyncio
 import time
@@ -6,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 
+from services.simulator.adapters.keepalive import KeepAlivePool
 from services.simulator.adapters.tokens import Tokens
 from shared.auth import Role
 
@@ -27,38 +31,60 @@ class Answer:
 class IntakeClient:
     def __init__(self, base_url: str, tokens: Tokens, concurrency: int = 32,
                  timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        self.http = httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout,
-                                      transport=transport)
         self.tokens = tokens
+        self.pool: KeepAlivePool | None = None
+        self.http: httpx.AsyncClient | None = None
+        if transport is None and base_url.startswith("http://"):
+            self.pool = KeepAlivePool.for_url(base_url, concurrency, timeout)
+        else:
+            limits = httpx.Limits(max_connections=concurrency,
+                                  max_keepalive_connections=concurrency)
+            self.http = httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout,
+                                          transport=transport)
 
     async def __aenter__(self) -> "IntakeClient":
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        await self.http.aclose()
+        if self.pool is not None:
+            await self.pool.aclose()
+        if self.http is not None:
+            await self.http.aclose()
+
+    async def _exchange(self, method: str, path: str, headers: dict[str, str],
+                        body: bytes = b"") -> tuple[int, bytes]:
+        if self.pool is not None:
+            status, _, content = await self.pool.request(method, path, headers, body)
+            return status, content
+        assert self.http is not None
+        response = await self.http.request(method, path, content=body, headers=headers)
+        return response.status_code, response.content
 
     async def post(self, path: str, subject: str, role: Role, *, json: Any = None,
                    content: str | None = None, headers: dict[str, str] | None = None) -> Answer:
         all_headers = {**self.tokens.header(subject, role), **(headers or {})}
+        if json is not None:
+            all_headers.setdefault("Content-Type", "application/json")
+        payload = orjson.dumps(json) if json is not None else (content or "").encode()
         started = time.perf_counter()
-        response = await self.http.post(path, json=json, content=content, headers=all_headers)
+        status, data = await self._exchange("POST", path, all_headers, payload)
         seconds = time.perf_counter() - started
         try:
-            body = response.json()
-        except ValueError:
-            body = response.text
+            body = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            body = data.decode(errors="replace")
         code = None
-        if response.status_code >= 400:
+        if status >= 400:
             error = body.get("error") if isinstance(body, dict) else None
-            code = error.get("code") if isinstance(error, dict) else f"http_{response.status_code}"
-        return Answer(response.status_code, code, seconds, body)
+            code = error.get("code") if isinstance(error, dict) else f"http_{status}"
+        return Answer(status, code, seconds, body)
 
     async def health(self) -> bool:
         try:
-            return (await self.http.get("/health", timeout=3)).status_code == 200
-        except httpx.HTTPError:
+            status, _ = await asyncio.wait_for(self._exchange("GET", "/health", {}), 3)
+        except (httpx.HTTPError, OSError, TimeoutError, asyncio.IncompleteReadError):
             return False
+        return status == 200
 
     async def import_roster(self, csv_text: str) -> Answer:
         return await self.post("/v1/employees/import", "simulator", "admin", content=csv_text,

@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import secrets
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -14,48 +15,119 @@ from aiokafka import TopicPartition
 
 from shared.kafka import admin as kafka_admin
 from shared.kafka import consumer as kafka_consumer
-from shared.kafka import streaming_producer
+from shared.kafka import streaming_producer, target_partitions
 from shared.kafka_access import KafkaAccess
 
 
+@dataclass
+class _Open:
+    """A batch being filled for one partition, and when each of its records was queued."""
+
+    builder: Any
+    queued: list[float] = field(default_factory=list)
+
+
 class IngressProducer:
-    def __init__(self, access: KafkaAccess, topic: str) -> None:
+    """Builds its own batches per partition (as the relay does) and ships them when full or
+    ``linger_s`` after they were opened: a record then costs one append, not aiokafka's
+    per-record routing, future and callbacks (which capped one process at ~13,000/s)."""
+
+    def __init__(self, access: KafkaAccess, topic: str, linger_s: float = 0.005) -> None:
         self.access = access
         self.topic = topic
+        self.linger_s = linger_s
         self.producer = streaming_producer(access)
         self._salt = secrets.token_bytes(16)
         self.produced: dict[int, set[int]] = {}
         """Partition -> offsets this producer wrote."""
+        self.latencies: list[float] = []
+        """Seconds from each record's queueing until Kafka acknowledged it (drained by
+        ``flush``)."""
+        self.failed = 0
+        """Records whose batch Kafka did not acknowledge."""
+        self._partitions: list[int] = []
+        self._keys: dict[str, tuple[bytes, int]] = {}
+        self._headers: dict[str, list[tuple[str, bytes]]] = {}
+        self._open: dict[int, _Open] = {}
+        self._shipped: set[asyncio.Future[Any]] = set()
+        self._shipping = asyncio.Lock()  # batches of a partition leave in the order built
+        self._linger: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> "IngressProducer":
         await self.producer.start()
+        self._partitions = sorted(await self.producer.partitions_for(self.topic))
+        self._linger = asyncio.create_task(self._ship_lingering())
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        await self.producer.stop()
+        try:
+            if self._linger is not None:
+                self._linger.cancel()
+                await asyncio.gather(self._linger, return_exceptions=True)
+            await self.flush()
+        finally:
+            await self.producer.stop()
 
     def employee_key(self, nip: str) -> bytes:
         """One employee's records share a key (and stay in order); the key reveals no NIP."""
         return hashlib.blake2b(nip.encode(), key=self._salt, digest_size=16).hexdigest().encode()
 
-    async def send(self, body: dict[str, Any], token: str) -> "asyncio.Future[float]":
-        """Queue one record; the returned future gives the seconds until Kafka acknowledged."""
-        started = time.perf_counter()
-        ack = await self.producer.send(
-            self.topic, orjson.dumps(body), key=self.employee_key(str(body["nip"])),
-            headers=[("authorization", f"Bearer {token}".encode())])
-        done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    def _routed(self, nip: str) -> tuple[bytes, int]:
+        """The employee's key and its partition (Kafka's default rule), once per employee."""
+        if (known := self._keys.get(nip)) is None:
+            key = self.employee_key(nip)
+            known = self._keys[nip] = key, target_partitions(key, self._partitions)[0]
+        return known
 
-        def _acked(future: "asyncio.Future[Any]") -> None:
-            if future.exception() is not None:
-                done.set_exception(future.exception())  # type: ignore[arg-type]
+    def _authorization(self, token: str) -> list[tuple[str, bytes]]:
+        if (headers := self._headers.get(token)) is None:
+            headers = self._headers[token] = [("authorization", f"Bearer {token}".encode())]
+        return headers
+
+    async def send(self, body: dict[str, Any], token: str) -> None:
+        """Queue one record (acknowledged, or counted as failed, by ``flush``)."""
+        key, partition = self._routed(str(body["nip"]))
+        value, headers = orjson.dumps(body), self._authorization(token)
+        batch = self._open.get(partition)
+        if batch is None:
+            batch = self._open[partition] = _Open(self.producer.create_batch())
+        if batch.builder.append(key=key, value=value, timestamp=None, headers=headers) is None:
+            await self._ship(partition)
+            batch = self._open[partition] = _Open(self.producer.create_batch())
+            batch.builder.append(key=key, value=value, timestamp=None, headers=headers)
+        batch.queued.append(time.perf_counter())
+
+    async def flush(self) -> None:
+        """Ship every open batch and wait until Kafka answered for all of them."""
+        for partition in list(self._open):
+            await self._ship(partition)
+        if self._shipped:
+            await asyncio.wait(self._shipped)
+
+    async def _ship_lingering(self) -> None:
+        while True:
+            await asyncio.sleep(self.linger_s)
+            for partition in list(self._open):
+                await self._ship(partition)
+
+    async def _ship(self, partition: int) -> None:
+        async with self._shipping:
+            batch = self._open.pop(partition, None)
+            if batch is None or not batch.queued:
                 return
-            meta = future.result()
-            self.produced.setdefault(meta.partition, set()).add(meta.offset)
-            done.set_result(time.perf_counter() - started)
+            ack = await self.producer.send_batch(batch.builder, self.topic, partition=partition)
+        self._shipped.add(ack)
+        ack.add_done_callback(lambda done: self._acknowledged(done, partition, batch.queued))
 
-        ack.add_done_callback(_acked)
-        return done
+    def _acknowledged(self, ack: "asyncio.Future[Any]", partition: int,
+                      queued: list[float]) -> None:
+        self._shipped.discard(ack)
+        if ack.cancelled() or ack.exception() is not None:
+            self.failed += len(queued)
+            return
+        now, first = time.perf_counter(), ack.result().offset
+        self.produced.setdefault(partition, set()).update(range(first, first + len(queued)))
+        self.latencies.extend(now - at for at in queued)
 
 
 async def end_offsets(access: KafkaAccess, topic: str) -> dict[int, int]:

@@ -106,7 +106,8 @@ class Driver:
         self.stats = Stats()
         self.slots = asyncio.Semaphore(concurrency)
         self.tasks: set[asyncio.Task[None]] = set()
-        self.acks: list[asyncio.Future[float]] = []
+        self.queued = 0
+        """Records queued to the ingress since the last drain."""
         self.buffers: dict[tuple[str, Role], list[Report]] = {}
 
     def _principal(self, report: Report) -> tuple[str, Role]:
@@ -136,14 +137,16 @@ class Driver:
     async def drain(self) -> None:
         if self.tasks:
             await asyncio.gather(*self.tasks)
-        if self.acks:
-            acks, self.acks = self.acks, []
-            for ack in acks:
-                try:
-                    self.stats.latency("kafka_produce", await ack)
-                except Exception:
-                    self.stats.count("reports", False, "kafka_produce_failed")
-                    self.stats.accepted["reports_produced"] -= 1
+        if self.producer is not None and self.queued:
+            self.queued = 0
+            await self.producer.flush()
+            for seconds in self.producer.latencies:
+                self.stats.latency("kafka_produce", seconds)
+            self.producer.latencies.clear()
+            if failed := self.producer.failed:
+                self.producer.failed = 0
+                self.stats.count("reports", False, "kafka_produce_failed", failed)
+                self.stats.accepted["reports_produced"] -= failed
 
     async def _spawn(self, events: int, work: Any) -> None:
         await self.pacer.take(events)
@@ -166,11 +169,11 @@ class Driver:
         if self.mode == "kafka" and role == "eservice":
             assert self.producer is not None
             await self.pacer.take(1)
-            token = self.client.tokens.token(subject, role)
-            self.acks.append(await self.producer.send(report.body(), token))
+            await self.producer.send(report.body(), self.client.tokens.token(subject, role))
             self.stats.accepted["reports_produced"] += 1
             self.progress(1)
-            if len(self.acks) >= 10_000:
+            self.queued += 1
+            if self.queued >= 10_000:
                 await self.drain()
             return
         if self.mode != "batch":
