@@ -1,6 +1,6 @@
-"""Intake and freshness benchmarks: ``erk-intake serve`` (and ``erk-appraisal serve``) as
-child processes on fresh databases and topics, a synthetic organisation imported first
-(the simulator's), then e-Samsat activity reports over HTTP.
+"""Intake and freshness benchmarks: ``erk-intake serve --no-relay`` beside ``erk-intake
+relay`` (and ``erk-appraisal serve``) as child processes on fresh databases and topics, a
+synthetic organisation imported first (the simulator's), then e-Samsat activity reports over HTTP.
 
 Accepted events count only once durable in the store *and* acknowledged by Kafka: every
 phase ends when the relay checkpoint reaches the store head, and that wait is timed.
@@ -71,6 +71,7 @@ class Intake:
         self.port = infra.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.service: infra.Service | None = None
+        self.relay: infra.Service | None = None
         self.tokens = Tokens()
 
     async def start(self, say: Say) -> None:
@@ -79,12 +80,15 @@ class Intake:
         self.topic = await self.stack.topic("events")
         ingress = await self.stack.topic("ingress", 1)
         rejected = await self.stack.topic("rejected", 1)
-        self.service = infra.Service("services.intake.entrypoints.cli", ["serve",
-                                                                         "--no-ingress"], {
-            "INTAKE_DATABASE_URL": self.url, "INTAKE_HTTP_PORT": str(self.port),
-            "ERK_KAFKA_EVENTS_TOPIC": self.topic, "ERK_KAFKA_INGRESS_TOPIC": ingress,
-            "ERK_KAFKA_REJECTED_TOPIC": rejected, "INTAKE_POLICY_FILE": str(POLICY)},
-            self.logs / "intake.log").start()
+        env = {"INTAKE_DATABASE_URL": self.url, "INTAKE_HTTP_PORT": str(self.port),
+               "ERK_KAFKA_EVENTS_TOPIC": self.topic, "ERK_KAFKA_INGRESS_TOPIC": ingress,
+               "ERK_KAFKA_REJECTED_TOPIC": rejected, "INTAKE_POLICY_FILE": str(POLICY)}
+        # the relay as its own process beside the API, as production runs it
+        self.service = infra.Service("services.intake.entrypoints.cli",
+                                     ["serve", "--no-ingress", "--no-relay"], env,
+                                     self.logs / "intake.log").start()
+        self.relay = infra.Service("services.intake.entrypoints.cli", ["relay"], env,
+                                   self.logs / "intake-relay.log").start()
         await infra.wait_http(f"{self.base}/health", service=self.service)
         self.org = build_organisation(self.employees, seed=1)
         async with IntakeClient(self.base, self.tokens) as client:
@@ -95,8 +99,9 @@ class Intake:
         say(f"  intake on :{self.port}, {len(self.org.employees)} employees imported")
 
     def stop(self) -> None:
-        if self.service is not None:
-            self.service.stop()
+        for service in (self.service, self.relay):
+            if service is not None:
+                service.stop()
 
     def headers(self) -> dict[str, str]:
         return self.tokens.header(self.org.eservice, "eservice")
@@ -123,8 +128,9 @@ class Intake:
                 return time.monotonic()
             if time.monotonic() > deadline:
                 raise TimeoutError(f"relay at {done}, store head {head}")
-            assert self.service is not None
+            assert self.service is not None and self.relay is not None
             self.service.check_alive()
+            self.relay.check_alive()
             await asyncio.sleep(0.02)
 
     async def counts(self) -> dict[str, int]:
