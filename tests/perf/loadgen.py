@@ -63,13 +63,13 @@ async def drive(org: Organisation, client: IntakeClient, mode: Mode, actions: It
 async def bench(stack: infra.Stack, logs: Path, say: Say, events: int, mixed: int,
                 employees: int = 2_000) -> dict[str, Any]:
     org = build_organisation(employees, seed=1)
-    port = infra.free_port()
-    sink = infra.Service("tests.perf.sink", [str(port)], {}, logs / "sink.log").start()
-    planned = plan(org, events)
+    planned = plan(org, events)  # before the sink starts: its start-up is not the planner's
     feed: list[Action] = planned.pop("feed")
     results: dict[str, Any] = {"employees": employees, "planner": planned}
     say(f"  the planner: {planned['actions_per_s']:,.0f} actions/s ({planned['actions']:,} "
         "in the month)")
+    port = infra.free_port()
+    sink = infra.Service("tests.perf.sink", [str(port)], {}, logs / "sink.log").start()
     try:
         await infra.wait_http(f"http://127.0.0.1:{port}/health", service=sink)
         async with IntakeClient(f"http://127.0.0.1:{port}", Tokens()) as client:
